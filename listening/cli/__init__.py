@@ -1,0 +1,39 @@
+"""The `listening` command line. Each stage registers its commands from its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import typer
+
+from listening.cli import core
+from listening.errors import ListeningError
+
+app = typer.Typer(
+    name="listening",
+    help="Social listening and verbatim analysis for e-commerce merchants.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+core.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one-line errors, non-zero exit."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except ListeningError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

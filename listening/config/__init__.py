@@ -1,0 +1,1 @@
+"""Settings groups, one module per stage. Assembled in :mod:`listening.settings`."""
