@@ -1,0 +1,25 @@
+"""The stages after collection, run in order: analyse → route → notify.
+
+Used by ``listening demo`` and by ``listening serve`` after each collection pass.
+Each stage is idempotent and talks to the others only through the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from listening.settings import Settings
+from listening.store import Store
+
+
+def run_downstream(store: Store, settings: Settings) -> dict[str, Any]:
+    """Analyse what is new or outdated, route it to teams, deliver pending notifications."""
+    from listening.routing.outbox import deliver_pending
+    from listening.routing.service import route_pending
+    from nlp.service import analyze_pending
+
+    return {
+        "analysis": analyze_pending(store, settings),
+        "routing": route_pending(store, settings),
+        "notifications": deliver_pending(store, settings),
+    }
