@@ -64,12 +64,16 @@ class Settings(BaseSettings):
         default="Europe/Paris",
         description="Time zone used to display dates (the store keeps UTC).",
     )
-    log_level: str = Field(default="INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_level: str = Field(
+        default="INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR."
+    )
     collection: CollectionSettings = Field(
         default_factory=CollectionSettings, description="Collection settings group."
     )
     nlp: NLPSettings = Field(default_factory=NLPSettings, description="NLP settings group.")
-    routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Routing settings group.")
+    routing: RoutingSettings = Field(
+        default_factory=RoutingSettings, description="Routing settings group."
+    )
     dashboard: DashboardSettings = Field(
         default_factory=DashboardSettings, description="Dashboard settings group."
     )

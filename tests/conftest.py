@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, text
 from listening.settings import get_settings
 from listening.store import Store
 
-PG_URL = os.environ.get("LISTENING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "LISTENING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

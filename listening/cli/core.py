@@ -28,7 +28,9 @@ from listening.store.sources import (
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
 
 config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
-sources_app = typer.Typer(help="Manage the sources verbatims are collected from.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Manage the sources verbatims are collected from.", no_args_is_help=True
+)
 
 
 def open_store(read_only: bool = False) -> Store:
@@ -44,9 +46,13 @@ def init(json_out: JsonOpt = False) -> None:
     store = Store.from_settings(settings)
     state = store.init()
     if json_out:
-        print_json({"database": store.engine.url.render_as_string(hide_password=True), "schema": state})
+        print_json(
+            {"database": store.engine.url.render_as_string(hide_password=True), "schema": state}
+        )
     else:
-        console.print(f"Store {store.engine.url.render_as_string(hide_password=True)}: schema {state}.")
+        console.print(
+            f"Store {store.engine.url.render_as_string(hide_password=True)}: schema {state}."
+        )
 
 
 @config_app.command("show")
@@ -66,7 +72,9 @@ def config_show(json_out: JsonOpt = False) -> None:
 def sources_add(
     name: Annotated[str, typer.Argument(help="Unique name of the source.")],
     kind: Annotated[str, typer.Option(help="review_site, forum, blog, feed, survey or email.")],
-    url: Annotated[str, typer.Option(help="Start URL (http/https), or a file path for survey/email.")],
+    url: Annotated[
+        str, typer.Option(help="Start URL (http/https), or a file path for survey/email.")
+    ],
     brand: Annotated[str | None, typer.Option(help="Brand the verbatims are about.")] = None,
     own: Annotated[bool, typer.Option(help="The brand is your own (not a competitor).")] = False,
     schedule_minutes: Annotated[int, typer.Option(help="Minutes between two collections.")] = 60,
@@ -78,10 +86,14 @@ def sources_add(
     from listening.store.sources import get_or_create_brand
 
     try:
-        spec = SourceSpec(name=name, kind=kind, url=url, brand=brand, schedule_minutes=schedule_minutes)
+        spec = SourceSpec(
+            name=name, kind=kind, url=url, brand=brand, schedule_minutes=schedule_minutes
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", "see `listening sources add --help`") from None
+        raise ConfigError(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}", "see `listening sources add --help`"
+        ) from None
     store = open_store()
     with store.session() as session:
         if brand and own:
@@ -119,14 +131,21 @@ def sources_list(json_out: JsonOpt = False) -> None:
         print_json(rows)
         return
     if not rows:
-        console.print("No sources yet: `listening sources add` or `listening sources import FILE.yaml`.")
+        console.print(
+            "No sources yet: `listening sources add` or `listening sources import FILE.yaml`."
+        )
         return
     table = Table("name", "kind", "brand", "url", "every", "last run", "health")
     for r in rows:
         health = f"blocked: {r['blocked_reason']}" if r["blocked"] else (r["last_error"] or "ok")
         table.add_row(
-            r["name"], r["kind"], r["brand"] or "", r["url"], f"{r['schedule_minutes']} min",
-            str(r["last_run_at"] or "never"), health,
+            r["name"],
+            r["kind"],
+            r["brand"] or "",
+            r["url"],
+            f"{r['schedule_minutes']} min",
+            str(r["last_run_at"] or "never"),
+            health,
         )
     console.print(table)
 
@@ -142,7 +161,9 @@ def sources_remove(name: Annotated[str, typer.Argument(help="Name of the source.
 
 @sources_app.command("import")
 def sources_import(
-    file: Annotated[Path, typer.Argument(help="YAML file with 'brands' and 'sources' (docs/SOURCES.md).")],
+    file: Annotated[
+        Path, typer.Argument(help="YAML file with 'brands' and 'sources' (docs/SOURCES.md).")
+    ],
     json_out: JsonOpt = False,
 ) -> None:
     """Create or update brands and sources from a YAML file (all or nothing)."""
@@ -164,7 +185,9 @@ class ExportFormat(str, Enum):
 
 def export(
     output: Annotated[Path, typer.Argument(help="File to write.")],
-    format: Annotated[ExportFormat, typer.Option("--format", help="csv, jsonl or parquet.")] = ExportFormat.csv,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, jsonl or parquet.")
+    ] = ExportFormat.csv,
     json_out: JsonOpt = False,
 ) -> None:
     """Export verbatims with their latest analysis."""
@@ -179,7 +202,9 @@ def export(
 
 
 def dashboard(
-    port: Annotated[int | None, typer.Option(help="Port (default: dashboard.port setting).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: dashboard.port setting).")
+    ] = None,
     headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
 ) -> None:
     """Open the Streamlit dashboard on the store."""
@@ -191,19 +216,33 @@ def launch_dashboard(port: int | None = None, headless: bool = False) -> int:
     open_store(read_only=True)  # fail early, with a clear error, when the store is not ready
     app_path = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.port", str(port or settings.dashboard.port),
-        "--server.address", settings.dashboard.address,
-        "--server.headless", "true" if headless else "false",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port or settings.dashboard.port),
+        "--server.address",
+        settings.dashboard.address,
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
     ]
-    console.print(f"Dashboard on http://{settings.dashboard.address}:{port or settings.dashboard.port}")
+    console.print(
+        f"Dashboard on http://{settings.dashboard.address}:{port or settings.dashboard.port}"
+    )
     return subprocess.call(cmd, env=os.environ.copy())
 
 
 def demo(
-    workspace: Annotated[Path, typer.Option(help="Folder for the demo store and crawl state.")] = Path("workspace/demo"),
-    dashboard_: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Open the dashboard at the end.")] = True,
+    workspace: Annotated[
+        Path, typer.Option(help="Folder for the demo store and crawl state.")
+    ] = Path("workspace/demo"),
+    dashboard_: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Open the dashboard at the end.")
+    ] = True,
     port: Annotated[int | None, typer.Option(help="Dashboard port.")] = None,
 ) -> None:
     """Run the whole product on bundled sample data, then open the dashboard."""

@@ -23,10 +23,10 @@ class Store:
     with ``read_only=True``.
     """
 
-    def __init__(self, url: str, read_only: bool = False) -> None:
+    def __init__(self, url: str, read_only: bool = False, busy_timeout_s: float = 30.0) -> None:
         self.url = url
         self.read_only = read_only
-        self.engine: Engine = make_engine(url, read_only=read_only)
+        self.engine: Engine = make_engine(url, read_only=read_only, busy_timeout_s=busy_timeout_s)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -42,16 +42,21 @@ class Store:
         """Create or upgrade the schema; returns ``"created"``, ``"upgraded"`` or ``"current"``."""
         try:
             before = migrate.current_revisions(self.engine)
-            heads = migrate.head_revisions()
-            if before == heads:
-                return "current"
-            migrate.upgrade(self.engine)
         except OperationalError as exc:
             raise explain_operational_error(exc, self.url) from None
+        if before == migrate.head_revisions():
+            return "current"
+        try:
+            migrate.upgrade(self.engine)
         except SQLAlchemyError as exc:
+            if isinstance(exc, OperationalError):
+                explained = explain_operational_error(exc, self.url)
+                if not explained.message.startswith("database error"):
+                    raise explained from None
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(
-                f"the migration failed and was rolled back: {exc}",
-                "report this with `listening config show`; the database was left as it was",
+                f"the migration failed and was rolled back: {detail}",
+                "the database was left as it was; report this with `listening config show`",
             ) from None
         return "created" if not before else "upgraded"
 

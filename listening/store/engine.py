@@ -15,10 +15,10 @@ from listening.errors import StoreError
 SUPPORTED = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_timeout_s: float = 30.0) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     try:
         cur.execute("PRAGMA journal_mode=WAL")
     except sqlite3.OperationalError:  # read-only file: keep its journal mode
@@ -34,8 +34,30 @@ def _pg_read_only(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.commit()
 
 
-def make_engine(url: str, read_only: bool = False) -> Engine:
-    """Create an engine for ``url``; ``read_only`` gives a connection that cannot write."""
+def _transactional_ddl(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, so DDL is transactional too.
+
+    Without this a failed migration could leave a half-created schema behind.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, read_only: bool = False, busy_timeout_s: float = 30.0) -> Engine:
+    """Create an engine for ``url``; ``read_only`` gives a connection that cannot write.
+
+    ``busy_timeout_s``: how long a SQLite writer waits for another writer's lock.
+    """
+
+    def pragmas(dbapi_conn: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_conn, record, busy_timeout_s)
+
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -61,10 +83,13 @@ def make_engine(url: str, read_only: bool = False) -> Engine:
                     "sqlite://",
                     creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
                 )
-                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "connect", pragmas)
                 return engine
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s}
+        )
+        event.listen(engine, "connect", pragmas)
+        _transactional_ddl(engine)
         return engine
     if backend == "postgresql":
         try:

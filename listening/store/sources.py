@@ -119,13 +119,17 @@ def load_sources_file(path: Path) -> SourcesFile:
             f"{path}: not valid YAML{where}", "see docs/SOURCES.md for the format"
         ) from None
     if not isinstance(data, dict):
-        raise SourceError(f"{path}: expected a mapping with 'brands' and 'sources'", "see docs/SOURCES.md")
+        raise SourceError(
+            f"{path}: expected a mapping with 'brands' and 'sources'", "see docs/SOURCES.md"
+        )
     try:
         parsed = SourcesFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise SourceError(f"{path}: {loc}: {err['msg']}", "see docs/SOURCES.md for the format") from None
+        raise SourceError(
+            f"{path}: {loc}: {err['msg']}", "see docs/SOURCES.md for the format"
+        ) from None
     for spec in parsed.sources:
         spec.check_url()
     return parsed
