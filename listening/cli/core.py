@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -111,7 +111,7 @@ def sources_list(json_out: JsonOpt = False) -> None:
     """List sources with their schedule and health."""
     store = open_store(read_only=True)
     with store.session() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
                 "name": s.name,
@@ -139,10 +139,10 @@ def sources_list(json_out: JsonOpt = False) -> None:
     for r in rows:
         health = f"blocked: {r['blocked_reason']}" if r["blocked"] else (r["last_error"] or "ok")
         table.add_row(
-            r["name"],
-            r["kind"],
-            r["brand"] or "",
-            r["url"],
+            str(r["name"]),
+            str(r["kind"]),
+            str(r["brand"] or ""),
+            str(r["url"]),
             f"{r['schedule_minutes']} min",
             str(r["last_run_at"] or "never"),
             health,
@@ -177,7 +177,7 @@ def sources_import(
         console.print(f"Imported {file}: {created} sources created, {updated} updated.")
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
     parquet = "parquet"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_timeout_s: float = 30.0)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-    try:
+    with contextlib.suppress(sqlite3.OperationalError):  # read-only file: keep its mode
         cur.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError:  # read-only file: keep its journal mode
-        pass
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
