@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
+from typer.exceptions import Abort, TyperException
 
 from listening.cli import core
 from listening.errors import ListeningError
@@ -29,11 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     except ListeningError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except Abort:
         print("Aborted.", file=sys.stderr)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except TyperException as exc:  # usage errors: unknown command, bad option...
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -77,6 +77,8 @@ def make_engine(url: str, read_only: bool = False, busy_timeout_s: float = 30.0)
                         "choose a writable path in LISTENING_DATABASE_URL",
                     ) from None
             if read_only:
+                if not path.exists():
+                    raise StoreError(f"no store at {path}", "run `listening init` first")
                 uri = f"file:{path.resolve()}?mode=ro"
                 engine = create_engine(
                     "sqlite://",
