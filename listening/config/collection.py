@@ -16,3 +16,54 @@ class CollectionSettings(BaseModel):
         default="change-me",
         description="Secret salt for author pseudonyms; set your own so pseudonyms cannot be reversed.",
     )
+
+    # --- normalisation and ingestion (listening.collection.normalize / ingest) ---
+    language_min_letters: int = Field(
+        default=8, ge=0,
+        description="Fewer letters than this (or a single word) gives language 'und' (too short to tell).",
+    )
+    naive_timezone: str = Field(
+        default="Europe/Paris",
+        description="Time zone assumed for dates written without one (stored as UTC).",
+    )
+    ingest_batch_size: int = Field(
+        default=200, ge=1,
+        description="Verbatims written per transaction; an interrupted run keeps the committed batches.",
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.85, gt=0, le=1,
+        description="Similarity (0-1, MinHash Jaccard then rapidfuzz ratio) above which a verbatim is "
+        "linked as a near-duplicate of an earlier one of the same brand.",
+    )
+    near_duplicate_min_words: int = Field(
+        default=6, ge=1,
+        description="Verbatims shorter than this many words are never linked as near-duplicates.",
+    )
+    near_duplicate_days: int = Field(
+        default=90, ge=1,
+        description="Only verbatims collected in this many past days are compared for near-duplicates.",
+    )
+    # --- feeds (listening.collection.feeds) ---
+    feed_timeout_s: float = Field(
+        default=20.0, gt=0, description="Connect/read timeout in seconds when fetching a feed."
+    )
+    feed_max_bytes: int = Field(
+        default=10_000_000, ge=1024, description="Feeds larger than this many bytes are refused."
+    )
+    feed_user_agent: str = Field(
+        default="listening-feeds/0.1 (+https://github.com/listening; self-hosted social listening)",
+        description="User-Agent sent when fetching feeds.",
+    )
+    # --- scheduling (listening.collection.runner / scheduler, `listening serve`) ---
+    serve_poll_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds `listening serve` waits between two passes."
+    )
+    schedule_jitter: float = Field(
+        default=0.1, ge=0, le=1,
+        description="Random extra delay added to each source's next run, as a fraction of its interval.",
+    )
+    lock_ttl_minutes: int = Field(
+        default=120, ge=1,
+        description="A run's lock on its source expires after this many minutes (a crashed run "
+        "cannot block its source forever).",
+    )
