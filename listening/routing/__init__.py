@@ -1,0 +1,1 @@
+"""Routing: rules turn analysed verbatims into tickets, an outbox notifies teams, alerts watch spikes."""
