@@ -124,12 +124,13 @@ def reopen(session: Session, ticket_id: int, actor: str) -> Ticket:
     """Reopen a closed or ignored ticket; its SLA restarts with the same length."""
     ticket = get_ticket(session, ticket_id)
     actor = _actor(actor)
-    return reopen_ticket(session, ticket, actor, {})
+    reopen_ticket(session, ticket, actor, {})
+    return ticket
 
 
 def reopen_ticket(
     session: Session, ticket: Ticket, actor: str, details: dict[str, Any]
-) -> Ticket:
+) -> TicketEvent:
     """Reopen ``ticket`` (already loaded); used by :func:`reopen` and by follow-ups."""
     _require(ticket, ("closed", "ignored"), "reopen")
     previous = ticket.status
@@ -137,12 +138,11 @@ def reopen_ticket(
     if ticket.sla_due_at is not None:
         length = ticket.sla_due_at - ticket.created_at
         ticket.sla_due_at = utcnow() + max(length, timedelta(0))
-    record_event(
+    return record_event(
         session, ticket, actor, "reopened",
         {"previous": previous, "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
          **details},
     )
-    return ticket
 
 
 def add_note(session: Session, ticket_id: int, note: str, actor: str) -> Ticket:

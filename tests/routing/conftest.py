@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -103,3 +103,59 @@ def add_doc(
 def make_doc() -> Callable[..., int]:
     """``make_doc(store, text, **fields)`` inserts a document and its analysis."""
     return add_doc
+
+
+class Receiver:
+    """A real local HTTP server recording POSTs; ``plan[path]`` lists the statuses to answer."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict[str, Any]] = []
+        self.plan: dict[str, list[int]] = {}
+        self.delay: dict[str, float] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                import time
+
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.delay.get(self.path):
+                    time.sleep(receiver.delay[self.path])
+                with receiver.lock:
+                    statuses = receiver.plan.get(self.path) or [200]
+                    status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body,
+                         "status": status, "at": time.time()}
+                    )
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}' if status < 300 else b'{"error": "nope"}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def received(self, path: str, status: int | None = 200) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == path and (status is None or r["status"] == status)]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
