@@ -8,7 +8,7 @@ import sys
 import typer
 from typer.exceptions import Abort, TyperException
 
-from listening.cli import core
+from listening.cli import collect, core
 from listening.errors import ListeningError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 core.register(app)
+collect.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

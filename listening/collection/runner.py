@@ -1,0 +1,221 @@
+"""Run collectors on sources: one ``runs`` row per source run, health kept on the source.
+
+``collect(store, settings, source_names=None, due_only=False)`` runs the named sources
+(or all enabled ones, or only the due ones), one after the other, each under its lock
+(:mod:`listening.collection.locks`): a source another process is collecting is skipped.
+Review sites, forums and blogs are crawled by the spiders (``spiders.launch.run_crawl``,
+a Scrapy subprocess); feeds, survey files and mailboxes by this package. A failing
+source never stops the others: its error is kept in the run and in its health
+(``last_error``; 403/429 mark it ``blocked`` with the reason).
+
+A source is due when it is enabled, not blocked, and either never ran, or its
+``next_run_at`` has come (the dashboard sets it to now to enqueue a crawl), or
+``last_run_at + schedule_minutes`` has passed. After a run ``next_run_at`` is set to one
+interval later, minus a random jitter (``collection.schedule_jitter``) so that sources
+added together drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from listening.collection import SourceBlockedError, locks
+from listening.errors import CollectionError
+from listening.settings import Settings
+from listening.store import Run, Source, Store
+from listening.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+CRAWLED_KINDS = ("review_site", "forum", "blog")
+MAX_ERRORS_KEPT = 50
+COUNT_KEYS = ("new", "updated", "duplicate", "failed")
+
+
+def is_due(source: Source, now: datetime) -> bool:
+    if not source.enabled or source.blocked:
+        return False
+    if source.last_run_at is None:
+        return True
+    if source.next_run_at is not None and source.next_run_at <= now:
+        return True
+    return source.last_run_at + timedelta(minutes=source.schedule_minutes) <= now
+
+
+def next_run(schedule_minutes: int, jitter: float, now: datetime) -> datetime:
+    fraction = 1.0 - jitter * random.random()
+    return now + timedelta(minutes=schedule_minutes * fraction)
+
+
+def select_sources(
+    store: Store, source_names: list[str] | None, due_only: bool
+) -> list[tuple[int, str]]:
+    """(id, name) of the sources to run, in name order; unknown names are a clear error."""
+    now = utcnow()
+    with store.session() as session:
+        if source_names:
+            found = {
+                s.name: s
+                for s in session.scalars(select(Source).where(Source.name.in_(source_names)))
+            }
+            unknown = [n for n in source_names if n not in found]
+            if unknown:
+                known = ", ".join(session.scalars(select(Source.name).order_by(Source.name)))
+                raise CollectionError(
+                    f"unknown source(s): {', '.join(unknown)}", f"known sources: {known or 'none'}"
+                )
+            chosen = [found[n] for n in dict.fromkeys(source_names)]
+        else:
+            chosen = list(session.scalars(select(Source).where(Source.enabled.is_(True))))
+        if due_only:
+            chosen = [s for s in chosen if is_due(s, now)]
+        return sorted(((s.id, s.name) for s in chosen), key=lambda pair: pair[1])
+
+
+def _dispatch(store: Store, settings: Settings, source_id: int) -> dict[str, Any]:
+    """Run the collector of the source's kind; returns counts and errors."""
+    with store.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise CollectionError(f"source #{source_id} was removed", "nothing to collect")
+        session.expunge(source)
+    if source.kind == "feed":
+        from listening.collection.feeds import collect_feed
+
+        return collect_feed(store, source_id, settings)
+    if source.kind == "survey":
+        from listening.collection.imports import collect_survey_source
+
+        return collect_survey_source(store, source, settings)
+    if source.kind == "email":
+        from listening.collection.emails import collect_email_source
+
+        return collect_email_source(store, source, settings)
+    if source.kind in CRAWLED_KINDS:
+        try:
+            from spiders.launch import run_crawl
+        except ImportError as exc:
+            raise CollectionError(
+                f"the spiders are not available ({exc})",
+                "reinstall listening with its spiders package",
+            ) from None
+        result: dict[str, Any] = run_crawl(settings, source)
+        return result
+    raise CollectionError(
+        f"source {source.name!r} has unknown kind {source.kind!r}",
+        "valid kinds: review_site, forum, blog, feed, survey, email",
+    )
+
+
+def run_source(
+    store: Store,
+    settings: Settings,
+    source_id: int,
+    name: str,
+    owner: str | None = None,
+    dispatch: Callable[[Store, Settings, int], dict[str, Any]] = _dispatch,
+) -> dict[str, Any]:
+    """Collect one source under its lock, recording a run and the source's health."""
+    owner = owner or locks.new_owner()
+    cfg = settings.collection
+    if not locks.acquire(store, source_id, owner, cfg.lock_ttl_minutes):
+        return {
+            "source": name,
+            "status": "skipped",
+            "reason": "already being collected",
+            **dict.fromkeys(COUNT_KEYS, 0),
+            "errors": [],
+        }
+    started = time.monotonic()
+    try:
+        with store.session() as session:
+            run = Run(source_id=source_id, status="running", errors=[])
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        status, counts, errors, blocked_reason = "ok", dict.fromkeys(COUNT_KEYS, 0), [], None
+        try:
+            outcome = dispatch(store, settings, source_id)
+            for key in COUNT_KEYS:
+                counts[key] = int(outcome.get(key, 0) or 0)
+            errors = [str(e) for e in outcome.get("errors", [])]
+            if outcome.get("blocked"):
+                status = "blocked"
+                blocked_reason = str(outcome.get("blocked_reason") or "blocked by the site")
+        except SourceBlockedError as exc:
+            status, blocked_reason, errors = "blocked", str(exc), [str(exc)]
+        except Exception as exc:  # one failing source never stops the others
+            log.warning("source %s failed: %s", name, exc)
+            status = "failed"
+            errors = [
+                str(exc) if isinstance(exc, CollectionError) else f"{type(exc).__name__}: {exc}"
+            ]
+        duration = time.monotonic() - started
+        now = utcnow()
+        with store.session() as session:
+            finished = session.get(Run, run_id)
+            source = session.get(Source, source_id)
+            if finished is not None:
+                finished.status = status
+                finished.finished_at = now
+                finished.duration_s = round(duration, 3)
+                finished.errors = errors[:MAX_ERRORS_KEPT]
+                for key in COUNT_KEYS:
+                    setattr(finished, key, counts[key])
+            if source is not None:
+                source.last_run_at = now
+                source.next_run_at = next_run(source.schedule_minutes, cfg.schedule_jitter, now)
+                if status == "ok":
+                    source.last_success_at = now
+                    source.last_error = errors[0] if errors else None
+                else:
+                    source.last_error = errors[0] if errors else status
+                if status == "blocked":
+                    source.blocked = True
+                    source.blocked_reason = blocked_reason
+    finally:
+        locks.release(store, source_id, owner)
+    return {
+        "source": name,
+        "run_id": run_id,
+        "status": status,
+        **counts,
+        "errors": errors[:MAX_ERRORS_KEPT],
+        "duration_s": round(duration, 3),
+    }
+
+
+def collect(
+    store: Store,
+    settings: Settings,
+    source_names: list[str] | None = None,
+    due_only: bool = False,
+    progress: Callable[[str, dict[str, Any]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Collect the chosen sources; returns per-source results and totals."""
+    chosen = select_sources(store, source_names, due_only)
+    owner = locks.new_owner()
+    results = []
+    for source_id, name in chosen:
+        if should_stop is not None and should_stop():
+            break
+        result = run_source(store, settings, source_id, name, owner=owner)
+        results.append(result)
+        if progress is not None:
+            progress(name, result)
+    totals = {key: sum(int(r.get(key, 0)) for r in results) for key in COUNT_KEYS}
+    return {
+        "sources": results,
+        **totals,
+        "ran": sum(r["status"] != "skipped" for r in results),
+        "skipped": sum(r["status"] == "skipped" for r in results),
+        "failed_sources": sum(r["status"] in ("failed", "blocked") for r in results),
+    }
