@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+DASHBOARD_ROLES: tuple[str, ...] = ("community", "support", "marketing", "admin")
 
 
 class DashboardSettings(BaseModel):
@@ -10,3 +14,52 @@ class DashboardSettings(BaseModel):
 
     port: int = Field(default=8501, ge=1, le=65535, description="TCP port of `listening dashboard`.")
     address: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    language: Literal["fr", "en"] = Field(
+        default="fr",
+        description="Default interface language of the dashboard: fr or en (users can switch).",
+    )
+    cache_ttl_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=86400,
+        description="Seconds a dashboard query result is kept before it is read again from the store.",
+    )
+    cache_max_entries: int = Field(
+        default=256,
+        ge=1,
+        description="Most results kept per dashboard query (different filters are different entries).",
+    )
+    default_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days shown by default on the Overview, Competitors and Explorer pages.",
+    )
+    page_size: int = Field(
+        default=50, ge=5, le=1000, description="Verbatims or tickets listed per table."
+    )
+    sla_warning_hours: float = Field(
+        default=4.0,
+        ge=0,
+        description="An open ticket whose SLA ends within this many hours is shown as 'at risk'.",
+    )
+    passwords: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Optional login: a JSON object role -> password (roles: community, support, marketing, "
+            "admin), e.g. '{\"admin\": \"sha256:<hex>\", \"support\": \"s3cret\"}'. A value may be "
+            "plain text or 'sha256:' + the hex SHA-256 of the password. Empty: no login."
+        ),
+    )
+
+    @field_validator("passwords")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(DASHBOARD_ROLES))
+        if unknown:
+            raise ValueError(
+                f"unknown role(s) {', '.join(unknown)}; valid roles: {', '.join(DASHBOARD_ROLES)}"
+            )
+        empty = sorted(role for role, password in value.items() if not password)
+        if empty:
+            raise ValueError(f"empty password for role(s) {', '.join(empty)}")
+        return value

@@ -1,0 +1,181 @@
+"""French and English interface strings of the dashboard (French is the default)."""
+
+from __future__ import annotations
+
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+
+# key: (français, English)
+STRINGS: dict[str, tuple[str, str]] = {
+    # navigation / common
+    "app.title": ("Écoute client", "Customer listening"),
+    "page.overview": ("Vue d'ensemble", "Overview"),
+    "page.inbox": ("Boîte de réception", "Inbox"),
+    "page.competitors": ("Concurrents", "Competitors"),
+    "page.explorer": ("Explorateur", "Explorer"),
+    "page.sources": ("Sources", "Sources"),
+    "language": ("Langue", "Language"),
+    "filters": ("Filtres", "Filters"),
+    "dates": ("Période", "Dates"),
+    "brand": ("Marque", "Brand"),
+    "brands": ("Marques", "Brands"),
+    "source": ("Source", "Source"),
+    "kind": ("Type de source", "Source kind"),
+    "lang_filter": ("Langue des verbatims", "Verbatim language"),
+    "topic": ("Thème", "Topic"),
+    "sentiment": ("Sentiment", "Sentiment"),
+    "all": ("Tous", "All"),
+    "day": ("Jour", "Day"),
+    "week": ("Semaine", "Week"),
+    "count": ("Nombre", "Count"),
+    "verbatims": ("Verbatims", "Verbatims"),
+    "export_csv": ("Exporter en CSV", "Export CSV"),
+    "export_png": ("Exporter en PNG", "Export PNG"),
+    "open_source": ("Ouvrir la source", "Open the source"),
+    "no_data": ("Aucune donnée pour ces filtres.", "No data for these filters."),
+    "times_in": ("Heures affichées en {tz}.", "Times shown in {tz}."),
+    "store_problem": ("Le stockage n'est pas prêt : {problem}", "The store is not ready: {problem}"),
+    "store_hint": (
+        "Lancez `listening init`, puis `listening demo` pour des données d'exemple.",
+        "Run `listening init`, then `listening demo` for sample data.",
+    ),
+    "empty_store": (
+        "Aucun verbatim pour l'instant. Ajoutez une source (page Sources) puis lancez "
+        "`listening collect --all`, ou essayez `listening demo`.",
+        "No verbatims yet. Add a source (Sources page) then run `listening collect --all`, "
+        "or try `listening demo`.",
+    ),
+    "positive": ("positif", "positive"),
+    "neutral": ("neutre", "neutral"),
+    "negative": ("négatif", "negative"),
+    # overview
+    "kpi.documents": ("Verbatims", "Verbatims"),
+    "kpi.analysed": ("Analysés", "Analysed"),
+    "kpi.net": ("Sentiment net", "Net sentiment"),
+    "kpi.negative": ("Part négative", "Negative share"),
+    "ov.volume": ("Volume par jour", "Volume per day"),
+    "ov.by": ("Découper par", "Split by"),
+    "ov.net_trend": ("Sentiment net (positifs − négatifs) / total", "Net sentiment (positive − negative) / all"),
+    "ov.heatmap": ("Thèmes × sentiment — {brand}", "Topics × sentiment — {brand}"),
+    "ov.no_own": (
+        "Aucune marque n'est marquée comme la vôtre (own) : toutes les marques sont comptées.",
+        "No brand is marked as your own: all brands are counted.",
+    ),
+    "ov.spikes": ("Pics et thèmes émergents", "Spikes and emerging topics"),
+    "ov.alerts": ("Alertes ouvertes (routage)", "Open alerts (routing)"),
+    "ov.spikes_help": (
+        "{days} derniers jours de la période comparés aux {base} jours précédents "
+        "(score z de Poisson ≥ 2 et au moins 5 mentions).",
+        "Last {days} days of the range against the {base} days before "
+        "(Poisson z-score ≥ 2 and at least 5 mentions).",
+    ),
+    "ov.no_spike": ("Aucun pic détecté.", "No spike detected."),
+    "ov.latest": ("Derniers verbatims", "Latest verbatims"),
+    "ov.evidence": ("Passages surlignés : preuves des thèmes détectés.", "Highlighted: evidence of detected topics."),
+    "recent": ("récent", "recent"),
+    "expected": ("attendu", "expected"),
+    # inbox
+    "in.team": ("Équipe", "Team"),
+    "in.priority": ("Priorité", "Priority"),
+    "in.status": ("Statut", "Status"),
+    "in.sla": ("SLA", "SLA"),
+    "sla.breached": ("dépassé", "breached"),
+    "sla.at_risk": ("à risque", "at risk"),
+    "sla.on_time": ("dans les temps", "on time"),
+    "sla.none": ("sans SLA", "no SLA"),
+    "sla.done": ("traité", "done"),
+    "in.tickets": ("Tickets", "Tickets"),
+    "in.no_tickets": (
+        "Aucun ticket. Les tickets sont créés par `listening route` à partir des verbatims analysés.",
+        "No tickets. Tickets are created by `listening route` from analysed verbatims.",
+    ),
+    "in.detail": ("Détail du ticket", "Ticket detail"),
+    "in.pick": ("Ticket", "Ticket"),
+    "in.thread": ("Fil de discussion", "Thread context"),
+    "in.history": ("Historique", "History"),
+    "in.analysis": ("Analyse", "Analysis"),
+    "in.actor": ("Votre nom (journal)", "Your name (audit trail)"),
+    "in.assignee": ("Assigner à", "Assign to"),
+    "in.note": ("Réponse / note", "Answer / note"),
+    "in.assign": ("Assigner", "Assign"),
+    "in.answer": ("Répondre", "Answer"),
+    "in.close": ("Clore", "Close"),
+    "in.ignore": ("Ignorer", "Ignore"),
+    "in.bulk": ("Action groupée sur les tickets cochés", "Bulk action on the ticked tickets"),
+    "in.select": ("Cocher", "Select"),
+    "in.apply": ("Appliquer", "Apply"),
+    "in.action": ("Action", "Action"),
+    "in.done": ("{action} : {n} ticket(s) mis à jour.", "{action}: {n} ticket(s) updated."),
+    "in.failed": ("Ticket #{id} : {error}", "Ticket #{id}: {error}"),
+    "in.unavailable": (
+        "Les actions ne sont pas disponibles : le service de routage (listening.routing.inbox) "
+        "n'est pas installé.",
+        "Actions are unavailable: the routing service (listening.routing.inbox) is not installed.",
+    ),
+    "in.need_actor": ("Indiquez votre nom.", "Give your name."),
+    "in.need_text": ("Ce champ est requis pour cette action.", "This field is required for this action."),
+    # competitors
+    "co.matrix": ("Marques × critères du parcours client", "Brands × customer-journey criteria"),
+    "co.metric": ("Mesure", "Metric"),
+    "co.net": ("Sentiment net", "Net sentiment"),
+    "co.sov": ("Part de voix", "Share of voice"),
+    "co.volume": ("Volume", "Volume"),
+    "co.sig_help": (
+        "▲/▼ : écart significatif avec {own} (test z bilatéral sur la différence de sentiment net, "
+        "α = 5 %, au moins {min_n} mentions de chaque côté). IC à 95 % entre crochets.",
+        "▲/▼: significant difference from {own} (two-sided z-test on the difference in net "
+        "sentiment, α = 5%, at least {min_n} mentions each). 95% CI in brackets.",
+    ),
+    "co.trend": ("Tendance par critère", "Trend per criterion"),
+    "co.drill": ("Verbatims de la cellule", "Verbatims behind a cell"),
+    "co.no_brands": (
+        "Aucune mention de marque analysée sur la période.",
+        "No analysed brand mentions in this range.",
+    ),
+    # explorer
+    "ex.query": ("Recherche plein texte", "Full-text search"),
+    "ex.help": (
+        "Tous les mots doivent apparaître ; terminez un mot par * pour chercher un préfixe.",
+        "Every word must appear; end a word with * for a prefix search.",
+    ),
+    "ex.results": ("{n} résultat(s) affiché(s)", "{n} result(s) shown"),
+    # sources
+    "so.health": ("Santé des sources", "Source health"),
+    "so.none": (
+        "Aucune source. Ajoutez-en une ci-dessous ou `listening sources import FICHIER.yaml`.",
+        "No sources yet. Add one below or `listening sources import FILE.yaml`.",
+    ),
+    "so.add": ("Ajouter ou modifier une source", "Add or edit a source"),
+    "so.edit": ("Source à modifier", "Source to edit"),
+    "so.new": ("(nouvelle source)", "(new source)"),
+    "so.name": ("Nom", "Name"),
+    "so.url": ("URL", "URL"),
+    "so.brand": ("Marque (optionnelle)", "Brand (optional)"),
+    "so.schedule": ("Minutes entre deux collectes", "Minutes between collections"),
+    "so.enabled": ("Active", "Enabled"),
+    "so.save": ("Enregistrer", "Save"),
+    "so.saved": ("Source « {name} » enregistrée.", "Source '{name}' saved."),
+    "so.enqueue": ("Planifier une collecte maintenant", "Enqueue a crawl now"),
+    "so.enqueued": (
+        "Collecte planifiée pour « {name} » : `listening collect --all` ou `listening serve` la lancera.",
+        "Crawl enqueued for '{name}': `listening collect --all` or `listening serve` will run it.",
+    ),
+    "so.blocked": ("bloquée", "blocked"),
+    "so.never": ("jamais", "never"),
+    # auth
+    "auth.title": ("Connexion", "Sign in"),
+    "auth.password": ("Mot de passe", "Password"),
+    "auth.submit": ("Se connecter", "Sign in"),
+    "auth.wrong": ("Mot de passe incorrect.", "Wrong password."),
+    "auth.role": ("Rôle : {role}", "Role: {role}"),
+    "auth.logout": ("Se déconnecter", "Sign out"),
+    "auth.denied": ("Votre rôle ne permet pas cette action.", "Your role does not allow this action."),
+}
+
+
+def translate(key: str, lang: str, **values: object) -> str:
+    """The string ``key`` in ``lang`` (English when unknown), formatted with ``values``."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if lang == "fr" else pair[1]
+    return text.format(**values) if values else text

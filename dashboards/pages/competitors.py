@@ -1,0 +1,82 @@
+"""Competitors (marketers): brand × journey criterion, significant differences, trends, drill-down."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from dashboards import charts, queries, stats, ui
+from dashboards.sql import JOURNEY_TOPICS, SENTIMENTS
+
+t = ui.t
+url = ui.require_store()
+f = ui.filter_sidebar(url, show=("brand", "kind", "source", "lang", "topic"))
+st.title(t("page.competitors"))
+
+matrix = stats.criterion_stats(queries.criterion_matrix(url, f))
+if matrix.empty:
+    st.info(t("co.no_brands"))
+    st.stop()
+
+metrics = {"net": t("co.net"), "sov": t("co.sov"), "n": t("co.volume")}
+metric = st.radio(t("co.metric"), list(metrics), format_func=metrics.get, horizontal=True,
+                  key="co_metric")
+
+
+def cell_label(row: object) -> str:
+    r = row  # a namedtuple row of the stats frame
+    if metric == "net":
+        return f"{r.net:+.2f} [{r.net_low:+.2f}, {r.net_high:+.2f}] {r.flag}".strip()  # type: ignore[attr-defined]
+    if metric == "sov":
+        return f"{r.sov:.0%} [{r.sov_low:.0%}, {r.sov_high:.0%}]"  # type: ignore[attr-defined]
+    return str(r.n)  # type: ignore[attr-defined]
+
+
+matrix["label"] = [cell_label(r) for r in matrix.itertuples()]
+own_names = ", ".join(sorted(matrix.loc[matrix["is_own"], "brand"].unique())) or "—"
+st.subheader(t("co.matrix"))
+if metric == "net":
+    st.caption(t("co.sig_help", own=own_names, min_n=stats.MIN_N))
+chart = charts.matrix_chart(matrix, metric, metrics[metric], "+.2f" if metric == "net" else ".2f")
+st.altair_chart(chart, width="stretch")
+table = matrix.pivot_table(index="brand", columns="topic", values="label", aggfunc="first")
+st.dataframe(table, width="stretch")
+
+export = matrix.drop(columns=["label"]).sort_values(["topic", "brand"])
+left, right = st.columns(2)
+left.download_button(t("export_csv"), export.to_csv(index=False).encode(), "competitors.csv",
+                     "text/csv", key="co_csv")
+if charts.png_available():
+    right.download_button(t("export_png"), lambda: charts.chart_png(chart) or b"", "competitors.png",
+                          "image/png", key="co_png")
+
+# ------------------------------------------------------------------------- trend
+st.subheader(t("co.trend"))
+topics = [x for x in JOURNEY_TOPICS if x in set(matrix["topic"])] or sorted(matrix["topic"].unique())
+criterion = st.selectbox(t("topic"), topics, key="co_topic")
+trend = queries.criterion_trend(url, dataclasses.replace(f, topics=(criterion,)))
+if trend.empty:
+    st.info(t("no_data"))
+else:
+    trend = trend.assign(net=(trend["positive"] - trend["negative"]) / trend["n"])
+    st.altair_chart(charts.trend_chart(trend, {"week": t("week"), "net": t("co.net"),
+                                               "brand": t("brand")}), width="stretch")
+
+# -------------------------------------------------------------------- drill-down
+st.subheader(t("co.drill"))
+brand_ids = {str(r.brand): int(r.brand_id) for r in matrix.itertuples()}
+c1, c2, c3 = st.columns(3)
+brand = c1.selectbox(t("brand"), sorted(brand_ids), key="co_drill_brand")
+topic = c2.selectbox(t("topic"), topics, key="co_drill_topic")
+sentiment = c3.selectbox(t("sentiment"), ["", *SENTIMENTS], key="co_drill_sent",
+                         format_func=lambda s: t(s) if s else t("all"))
+drill = queries.topic_verbatims(url, dataclasses.replace(
+    f, brand_ids=(brand_ids[brand],), topics=(topic,), sentiments=(sentiment,) if sentiment else ()),
+    limit=ui.settings().dashboard.page_size)
+if drill.empty:
+    st.info(t("no_data"))
+else:
+    st.download_button(t("export_csv"), ui.export_frame(drill).to_csv(index=False).encode(),
+                       "verbatims.csv", "text/csv", key="co_drill_csv")
+    ui.verbatim_cards(drill, key="co")

@@ -1,0 +1,420 @@
+"""All data the dashboard reads: SQL aggregates, cached with a TTL.
+
+Every function takes the database URL first (so the cache is per store) and returns
+plain data (DataFrames, dicts). Results are cached by ``st.cache_data`` for
+``dashboard.cache_ttl_seconds``; the engine is one read-only :class:`Store` per URL
+(``st.cache_resource``). Filters are bound parameters (see :mod:`dashboards.sql`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import inspect, text
+
+from dashboards.sql import (
+    LATEST_ANALYSIS,
+    OPEN_STATUSES,
+    Filters,
+    Where,
+    day_expr,
+    document_where,
+    topic_where,
+    week_expr,
+)
+from listening.settings import get_settings
+from listening.store import Store
+
+_SETTINGS = get_settings().dashboard
+TTL = _SETTINGS.cache_ttl_seconds
+MAX_ENTRIES = _SETTINGS.cache_max_entries
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def read_store(database_url: str) -> Store:
+    """The read-only store every read page uses (one engine per URL)."""
+    settings = get_settings().model_copy(update={"database_url": database_url})
+    return Store.from_settings(settings, read_only=True)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def write_store(database_url: str) -> Store:
+    """A read-write store, for the Inbox and Sources actions only."""
+    settings = get_settings().model_copy(update={"database_url": database_url})
+    return Store.from_settings(settings)
+
+
+def _frame(url: str, stmt: Any, params: dict[str, Any]) -> pd.DataFrame:
+    with read_store(url).engine.connect() as conn:
+        result = conn.execute(stmt, params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _dialect(url: str) -> str:
+    return read_store(url).dialect
+
+
+def clear_caches() -> None:
+    """Forget cached results (after an action wrote to the store)."""
+    st.cache_data.clear()
+
+
+# ----------------------------------------------------------------- reference lists
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def schema_problem(url: str) -> str | None:
+    """None when the store is ready, else a message saying what to do."""
+    from listening.errors import ListeningError
+
+    try:
+        read_store(url).check_schema()
+    except ListeningError as exc:
+        return str(exc)
+    return None
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def brands(url: str) -> pd.DataFrame:
+    return _frame(url, text("SELECT id, name, is_own FROM brands ORDER BY is_own DESC, name"), {})
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def sources(url: str) -> pd.DataFrame:
+    return _frame(url, text("SELECT id, name, kind FROM sources ORDER BY name"), {})
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def has_table(url: str, name: str) -> bool:
+    with read_store(url).engine.connect() as conn:
+        return bool(inspect(conn).has_table(name))
+
+
+# ------------------------------------------------------------------------ overview
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def overview_kpis(url: str, f: Filters) -> dict[str, int]:
+    w = document_where(f)
+    stmt, params = w.statement(
+        "SELECT count(*) AS documents, count(a.id) AS analysed, "
+        "sum(CASE WHEN a.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
+        "sum(CASE WHEN a.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative "
+        f"FROM documents AS d LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
+        "WHERE {where}"
+    )
+    row = _frame(url, stmt, params).iloc[0]
+    return {k: int(row[k] or 0) for k in ("documents", "analysed", "positive", "negative")}
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def volume_by_day(url: str, f: Filters) -> pd.DataFrame:
+    """Verbatims per local day, source kind and brand."""
+    day, extra = day_expr(_dialect(url), "d.published_at", f.tz)
+    stmt, params = document_where(f).statement(
+        f"SELECT {day} AS day, s.kind AS kind, coalesce(b.name, '-') AS brand, count(*) AS n "
+        "FROM documents AS d JOIN sources AS s ON s.id = d.source_id "
+        "LEFT JOIN brands AS b ON b.id = d.brand_id WHERE {where} "
+        f"GROUP BY {day}, s.kind, coalesce(b.name, '-') ORDER BY 1",
+        **extra,
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def sentiment_by_day(url: str, f: Filters) -> pd.DataFrame:
+    """Positive / neutral / negative verbatims per local day and brand (latest analysis)."""
+    day, extra = day_expr(_dialect(url), "d.published_at", f.tz)
+    stmt, params = document_where(f).statement(
+        f"SELECT {day} AS day, coalesce(b.name, '-') AS brand, "
+        "sum(CASE WHEN a.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
+        "sum(CASE WHEN a.sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
+        "sum(CASE WHEN a.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
+        f"FROM documents AS d JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
+        "LEFT JOIN brands AS b ON b.id = d.brand_id WHERE {where} "
+        f"GROUP BY {day}, coalesce(b.name, '-') ORDER BY 1",
+        **extra,
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def topic_sentiment(url: str, f: Filters) -> pd.DataFrame:
+    """Topic × topic-level sentiment counts (from analysis_topics)."""
+    stmt, params = topic_where(f).statement(
+        "SELECT t.topic AS topic, coalesce(t.sentiment, 'neutral') AS sentiment, count(*) AS n "
+        "FROM analysis_topics AS t WHERE {where} GROUP BY t.topic, coalesce(t.sentiment, 'neutral')"
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def open_alerts(url: str, limit: int = 20) -> pd.DataFrame:
+    """Spike incidents written by the routing stage (empty when it has not run)."""
+    if not has_table(url, "alerts"):
+        return pd.DataFrame(columns=["brand", "topic", "kind", "opened_at", "recent_count",
+                                     "baseline", "score"])
+    stmt = text(
+        "SELECT coalesce(b.name, '-') AS brand, al.topic, al.kind, al.opened_at, al.last_seen_at, "
+        "al.recent_count, al.baseline, al.score FROM alerts AS al "
+        "LEFT JOIN brands AS b ON b.id = al.brand_id WHERE al.status = 'open' "
+        "ORDER BY al.score DESC LIMIT :lim"
+    )
+    return _frame(url, stmt, {"lim": limit})
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def topic_spikes(url: str, f: Filters, recent_days: int = 7, baseline_days: int = 28) -> pd.DataFrame:
+    """Per topic: mentions in the last ``recent_days`` of the range vs the weeks before.
+
+    ``expected`` is the baseline rate scaled to the recent window; ``z`` is the Poisson
+    score (recent - expected) / sqrt(expected + 1). The caller keeps the rising ones.
+    """
+    end = f.end_utc
+    recent_start = end - timedelta(days=recent_days)
+    base_start = recent_start - timedelta(days=baseline_days)
+    fw = Filters(start=f.start, end=f.end, tz=f.tz, brand_ids=f.brand_ids, kinds=f.kinds,
+                 source_ids=f.source_ids, languages=f.languages, topics=f.topics,
+                 sentiments=f.sentiments)
+    w = topic_where(fw)
+    w.clauses[0] = "t.published_at >= :b_start AND t.published_at < :f_end"
+    w.params.pop("f_start", None)
+    w.datetimes.discard("f_start")
+    stmt, params = w.statement(
+        "SELECT t.topic AS topic, "
+        "sum(CASE WHEN t.published_at >= :r_start THEN 1 ELSE 0 END) AS recent, "
+        "sum(CASE WHEN t.published_at < :r_start THEN 1 ELSE 0 END) AS baseline, "
+        "sum(CASE WHEN t.published_at >= :r_start AND t.sentiment = 'negative' THEN 1 ELSE 0 END)"
+        " AS recent_negative FROM analysis_topics AS t WHERE {where} GROUP BY t.topic",
+        b_start=base_start, r_start=recent_start,
+    )
+    df = _frame(url, stmt, params)
+    if df.empty:
+        return df.assign(expected=[], z=[])
+    df[["recent", "baseline", "recent_negative"]] = df[
+        ["recent", "baseline", "recent_negative"]].fillna(0).astype(int)
+    df["expected"] = df["baseline"] * recent_days / baseline_days
+    df["z"] = (df["recent"] - df["expected"]) / (df["expected"] + 1) ** 0.5
+    return df.sort_values("z", ascending=False).reset_index(drop=True)
+
+
+_VERBATIM_COLUMNS = (
+    "d.id AS id, d.published_at AS published_at, s.name AS source, s.kind AS kind, "
+    "coalesce(b.name, '-') AS brand, d.language AS language, d.title AS title, d.text AS text, "
+    "d.url AS url, d.rating AS rating, a.sentiment AS sentiment, a.intent AS intent, "
+    "a.topics AS topics"
+)
+_VERBATIM_FROM = (
+    "FROM documents AS d JOIN sources AS s ON s.id = d.source_id "
+    "LEFT JOIN brands AS b ON b.id = d.brand_id "
+    f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
+)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    stmt, params = document_where(f).statement(
+        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE {{where}} "
+        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim OFFSET :off",
+        lim=limit, off=offset,
+    )
+    return _frame(url, stmt, params)
+
+
+# --------------------------------------------------------------------- competitors
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def criterion_matrix(url: str, f: Filters) -> pd.DataFrame:
+    """Per brand × topic: positive / neutral / negative mentions (topic-level sentiment)."""
+    stmt, params = topic_where(f).statement(
+        "SELECT b.id AS brand_id, b.name AS brand, b.is_own AS is_own, t.topic AS topic, "
+        "sum(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
+        "sum(CASE WHEN t.sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
+        "sum(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
+        "FROM analysis_topics AS t JOIN brands AS b ON b.id = t.brand_id WHERE {where} "
+        "GROUP BY b.id, b.name, b.is_own, t.topic"
+    )
+    df = _frame(url, stmt, params)
+    if not df.empty:
+        df["is_own"] = df["is_own"].astype(bool)
+    return df
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def criterion_trend(url: str, f: Filters) -> pd.DataFrame:
+    """Per local week × brand × topic: positive / negative / all mentions."""
+    week, extra = week_expr(_dialect(url), "t.published_at", f.tz)
+    stmt, params = topic_where(f).statement(
+        f"SELECT {week} AS week, b.name AS brand, t.topic AS topic, "
+        "sum(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
+        "sum(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
+        "FROM analysis_topics AS t JOIN brands AS b ON b.id = t.brand_id WHERE {where} "
+        f"GROUP BY {week}, b.name, t.topic ORDER BY 1",
+        **extra,
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def topic_verbatims(url: str, f: Filters, limit: int = 50) -> pd.DataFrame:
+    """Verbatims behind a brand × topic (× topic sentiment) cell, newest first."""
+    w = topic_where(f)
+    stmt, params = w.statement(
+        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE d.id IN "
+        "(SELECT t.document_id FROM analysis_topics AS t WHERE {where}) "
+        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim",
+        lim=limit,
+    )
+    return _frame(url, stmt, params)
+
+
+# ------------------------------------------------------------------------ explorer
+def fts5_query(query: str) -> str:
+    """User words as an FTS5 query: every word must match (a trailing * keeps prefix search)."""
+    terms = []
+    for word in query.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*").replace('"', '""')
+        if word:
+            terms.append(f'"{word}"' + ("*" if prefix else ""))
+    return " ".join(terms)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def search(url: str, query: str, f: Filters, limit: int = 50) -> pd.DataFrame:
+    """Full-text search (every word must match) with the filters; newest first."""
+    w: Where = document_where(f)
+    query = query.strip()
+    if not query:
+        return latest_verbatims(url, f, limit)
+    if _dialect(url) == "postgresql":
+        w.add("to_tsvector('simple', coalesce(d.title, '') || ' ' || d.text) @@ "
+              "plainto_tsquery('simple', :q)", q=query.replace("*", " "))
+    else:
+        match = fts5_query(query)
+        if not match:
+            return latest_verbatims(url, f, limit)
+        w.add("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q)", q=match)
+    stmt, params = w.statement(
+        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE {{where}} "
+        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim",
+        lim=limit,
+    )
+    return _frame(url, stmt, params)
+
+
+# --------------------------------------------------------------------------- inbox
+def _sla_case() -> str:
+    return (
+        "CASE WHEN tk.status NOT IN ('new', 'assigned') THEN 'done' "
+        "WHEN tk.sla_due_at IS NULL THEN 'none' WHEN tk.sla_due_at < :now THEN 'breached' "
+        "WHEN tk.sla_due_at < :soon THEN 'at_risk' ELSE 'on_time' END"
+    )
+
+
+def _ticket_where(teams: tuple[str, ...], priorities: tuple[str, ...], statuses: tuple[str, ...],
+                  now: datetime, warn_hours: float) -> Where:
+    w = Where()
+    w.add("1 = 1", now=now, soon=now + timedelta(hours=warn_hours))
+    if teams:
+        w.add("tk.team IN :teams", teams=teams)
+    if priorities:
+        w.add("tk.priority IN :prios", prios=priorities)
+    if statuses:
+        w.add("tk.status IN :stats", stats=statuses)
+    return w
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def ticket_summary(url: str, teams: tuple[str, ...], priorities: tuple[str, ...],
+                   statuses: tuple[str, ...], now: datetime, warn_hours: float) -> pd.DataFrame:
+    """Tickets per team, priority, status and SLA state."""
+    sla = _sla_case()
+    stmt, params = _ticket_where(teams, priorities, statuses, now, warn_hours).statement(
+        f"SELECT tk.team AS team, tk.priority AS priority, tk.status AS status, {sla} AS sla, "
+        f"count(*) AS n FROM tickets AS tk WHERE {{where}} GROUP BY tk.team, tk.priority, "
+        f"tk.status, {sla}"
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def ticket_list(url: str, teams: tuple[str, ...], priorities: tuple[str, ...],
+                statuses: tuple[str, ...], now: datetime, warn_hours: float,
+                limit: int = 50) -> pd.DataFrame:
+    """Tickets, most urgent first (priority, then SLA due date)."""
+    stmt, params = _ticket_where(teams, priorities, statuses, now, warn_hours).statement(
+        f"SELECT tk.id AS id, tk.priority AS priority, tk.status AS status, {_sla_case()} AS sla, "
+        "tk.team AS team, tk.assignee AS assignee, tk.sla_due_at AS sla_due_at, "
+        "tk.created_at AS created_at, s.name AS source, d.title AS title, d.text AS text "
+        "FROM tickets AS tk JOIN documents AS d ON d.id = tk.document_id "
+        "JOIN sources AS s ON s.id = d.source_id WHERE {where} "
+        "ORDER BY tk.priority, CASE WHEN tk.sla_due_at IS NULL THEN 1 ELSE 0 END, tk.sla_due_at, "
+        "tk.id LIMIT :lim",
+        lim=limit,
+    )
+    return _frame(url, stmt, params)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def ticket_teams(url: str) -> list[str]:
+    df = _frame(url, text("SELECT DISTINCT team FROM tickets ORDER BY team"), {})
+    return [str(t) for t in df["team"]]
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def ticket_detail(url: str, ticket_id: int) -> dict[str, Any] | None:
+    """A ticket with its verbatim, source, latest analysis, thread context and history."""
+    rows = _frame(url, text(
+        "SELECT tk.id, tk.team, tk.priority, tk.status, tk.assignee, tk.rule, tk.tags, "
+        "tk.sla_due_at, tk.created_at, tk.updated_at, d.id AS document_id, d.title, d.text, "
+        "d.url, d.thread_id, d.source_id, d.published_at, d.language, d.author, "
+        "s.name AS source, s.kind AS kind, coalesce(b.name, '-') AS brand, a.sentiment, a.intent, "
+        "a.topics, a.urgency, a.actionable FROM tickets AS tk "
+        "JOIN documents AS d ON d.id = tk.document_id JOIN sources AS s ON s.id = d.source_id "
+        "LEFT JOIN brands AS b ON b.id = d.brand_id "
+        f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL WHERE tk.id = :tid"
+    ), {"tid": ticket_id})
+    if rows.empty:
+        return None
+    detail: dict[str, Any] = rows.iloc[0].to_dict()
+    detail["events"] = _frame(url, text(
+        "SELECT at, actor, action, details FROM ticket_events WHERE ticket_id = :tid ORDER BY id"
+    ), {"tid": ticket_id})
+    thread = pd.DataFrame(columns=["id", "published_at", "author", "title", "text", "url"])
+    if detail.get("thread_id"):
+        thread = _frame(url, text(
+            "SELECT id, published_at, author, title, text, url FROM documents "
+            "WHERE source_id = :sid AND thread_id = :th AND id <> :did "
+            "ORDER BY published_at, id LIMIT 50"
+        ), {"sid": int(detail["source_id"]), "th": detail["thread_id"],
+            "did": int(detail["document_id"])})
+    detail["thread"] = thread
+    return detail
+
+
+# ------------------------------------------------------------------------- sources
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def source_health(url: str) -> pd.DataFrame:
+    """Every source with its schedule, health, verbatim count and last run."""
+    df = _frame(url, text(
+        "SELECT s.id, s.name, s.kind, s.url, coalesce(b.name, '') AS brand, s.enabled, "
+        "s.schedule_minutes, s.last_run_at, s.last_success_at, s.next_run_at, s.blocked, "
+        "s.blocked_reason, s.last_error, "
+        "(SELECT count(*) FROM documents AS d WHERE d.source_id = s.id) AS items "
+        "FROM sources AS s LEFT JOIN brands AS b ON b.id = s.brand_id ORDER BY s.name"
+    ), {})
+    runs = _frame(url, text(
+        "SELECT r.source_id, r.status AS last_status, r.new AS last_new, r.failed AS last_failed, "
+        "r.errors AS last_errors, r.duration_s AS last_duration_s FROM runs AS r "
+        "WHERE r.id = (SELECT max(r2.id) FROM runs AS r2 WHERE r2.source_id = r.source_id)"
+    ), {})
+    if df.empty:
+        return df
+    return df.merge(runs, how="left", left_on="id", right_on="source_id").drop(columns="source_id")
+
+
+def now_utc() -> datetime:
+    """Now, truncated to the minute so cached ticket queries are reused within a minute."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+__all__ = ["OPEN_STATUSES", "Filters", "now_utc"]

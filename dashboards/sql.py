@@ -1,0 +1,181 @@
+"""SQL fragments shared by the dashboard queries: filters as bound parameters, day buckets.
+
+Nothing here touches a database: it builds SQL text whose every user-chosen value is
+a bound parameter (never formatted into the SQL string).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BindParameter, TextClause, bindparam, text
+
+from listening.store.models import UTCDateTime
+
+SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
+JOURNEY_TOPICS: tuple[str, ...] = (
+    "delivery",
+    "stock",
+    "customer_service",
+    "price",
+    "product",
+    "returns",
+    "payment",
+    "website",
+)
+TICKET_STATUSES: tuple[str, ...] = ("new", "assigned", "answered", "closed", "ignored")
+OPEN_STATUSES: tuple[str, ...] = ("new", "assigned", "answered")
+PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
+
+# latest analysis of document d (analyses are kept per model version; the newest wins)
+LATEST_ANALYSIS = "a.id = (SELECT max(a2.id) FROM analyses AS a2 WHERE a2.document_id = d.id)"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose; dates are local calendar days (inclusive) in ``tz``."""
+
+    start: date
+    end: date
+    tz: str = "UTC"
+    brand_ids: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    source_ids: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.combine(self.start, time(), ZoneInfo(self.tz)).astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime:
+        """Exclusive end: local midnight after the last day."""
+        return datetime.combine(self.end + timedelta(days=1), time(), ZoneInfo(self.tz)).astimezone(UTC)
+
+
+@dataclass
+class Where:
+    """A WHERE clause under construction, with its parameters and expanding lists."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    lists: set[str] = field(default_factory=set)
+    datetimes: set[str] = field(default_factory=set)
+
+    def add(self, clause: str, **params: Any) -> None:
+        self.clauses.append(clause)
+        for key, value in params.items():
+            self.params[key] = value
+            if isinstance(value, list | tuple):
+                self.lists.add(key)
+                self.params[key] = list(value)
+            elif isinstance(value, datetime):
+                self.datetimes.add(key)
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "1 = 1"
+
+    def statement(self, sql: str, **extra: Any) -> tuple[TextClause, dict[str, Any]]:
+        """``sql`` with ``{where}`` replaced, bound parameters typed (lists expand, dates UTC)."""
+        params = dict(self.params)
+        lists = set(self.lists)
+        datetimes = set(self.datetimes)
+        for key, value in extra.items():
+            params[key] = value
+            if isinstance(value, list | tuple):
+                params[key] = list(value)
+                lists.add(key)
+            elif isinstance(value, datetime):
+                datetimes.add(key)
+        stmt = text(sql.replace("{where}", self.sql()))
+        binds: list[BindParameter[Any]] = [bindparam(k, expanding=True) for k in sorted(lists)]
+        binds += [bindparam(k, type_=UTCDateTime()) for k in sorted(datetimes)]
+        if binds:
+            stmt = stmt.bindparams(*binds)
+        return stmt, params
+
+
+def document_where(f: Filters, alias: str = "d", doc_sentiment: bool = True) -> Where:
+    """Filters on documents ``alias`` (dates, brands, kinds, sources, languages, topics, sentiment)."""
+    w = Where()
+    w.add(f"{alias}.published_at >= :f_start AND {alias}.published_at < :f_end",
+          f_start=f.start_utc, f_end=f.end_utc)
+    if f.brand_ids:
+        w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
+    if f.source_ids:
+        w.add(f"{alias}.source_id IN :f_sources", f_sources=f.source_ids)
+    if f.kinds:
+        w.add(f"{alias}.source_id IN (SELECT s_k.id FROM sources AS s_k WHERE s_k.kind IN :f_kinds)",
+              f_kinds=f.kinds)
+    if f.languages:
+        w.add(f"{alias}.language IN :f_langs", f_langs=f.languages)
+    if f.topics:
+        w.add(f"{alias}.id IN (SELECT t_f.document_id FROM analysis_topics AS t_f "
+              "WHERE t_f.topic IN :f_topics)", f_topics=f.topics)
+    if f.sentiments and doc_sentiment:
+        w.add("EXISTS (SELECT 1 FROM analyses AS a_s WHERE a_s.document_id = "
+              f"{alias}.id AND a_s.sentiment IN :f_sents AND a_s.error IS NULL AND a_s.id = "
+              f"(SELECT max(a3.id) FROM analyses AS a3 WHERE a3.document_id = {alias}.id))",
+              f_sents=f.sentiments)
+    return w
+
+
+def topic_where(f: Filters, alias: str = "t") -> Where:
+    """Filters on analysis_topics ``alias``: topic-level sentiment, documents joined only if needed."""
+    w = Where()
+    w.add(f"{alias}.published_at >= :f_start AND {alias}.published_at < :f_end",
+          f_start=f.start_utc, f_end=f.end_utc)
+    if f.brand_ids:
+        w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
+    if f.topics:
+        w.add(f"{alias}.topic IN :f_topics", f_topics=f.topics)
+    if f.sentiments:
+        w.add(f"{alias}.sentiment IN :f_sents", f_sents=f.sentiments)
+    doc_filters = []
+    if f.source_ids:
+        doc_filters.append("d_t.source_id IN :f_sources")
+        w.params["f_sources"] = list(f.source_ids)
+        w.lists.add("f_sources")
+    if f.kinds:
+        doc_filters.append("d_t.source_id IN (SELECT s_k.id FROM sources AS s_k WHERE s_k.kind IN :f_kinds)")
+        w.params["f_kinds"] = list(f.kinds)
+        w.lists.add("f_kinds")
+    if f.languages:
+        doc_filters.append("d_t.language IN :f_langs")
+        w.params["f_langs"] = list(f.languages)
+        w.lists.add("f_langs")
+    if doc_filters:
+        w.clauses.append(f"EXISTS (SELECT 1 FROM documents AS d_t WHERE d_t.id = {alias}.document_id "
+                         f"AND {' AND '.join(doc_filters)})")
+    return w
+
+
+def utc_offset_minutes(tz: str, at: datetime | None = None) -> int:
+    offset = (at or datetime.now(UTC)).astimezone(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def day_expr(dialect: str, column: str, tz: str) -> tuple[str, dict[str, Any]]:
+    """SQL giving the local calendar day ``YYYY-MM-DD`` of ``column``.
+
+    PostgreSQL converts with the real time zone; SQLite shifts by the zone's current
+    UTC offset (exact except across a daylight-saving change).
+    """
+    if dialect == "postgresql":
+        return f"to_char(({column} AT TIME ZONE :tz_name), 'YYYY-MM-DD')", {"tz_name": tz}
+    return f"date({column}, :tz_shift)", {"tz_shift": f"{utc_offset_minutes(tz):+d} minutes"}
+
+
+def week_expr(dialect: str, column: str, tz: str) -> tuple[str, dict[str, Any]]:
+    """SQL giving the Monday (``YYYY-MM-DD``) of the local week of ``column``."""
+    if dialect == "postgresql":
+        return (f"to_char(date_trunc('week', {column} AT TIME ZONE :tz_name), 'YYYY-MM-DD')",
+                {"tz_name": tz})
+    # SQLite: shift to local time, then back to Monday ('weekday 0' is the next Sunday)
+    return (f"date({column}, :tz_shift, 'weekday 0', '-6 days')",
+            {"tz_shift": f"{utc_offset_minutes(tz):+d} minutes"})

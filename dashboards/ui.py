@@ -1,0 +1,312 @@
+"""Shared page helpers: language, access control, filters kept in the URL, safe rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import queries
+from dashboards.i18n import LANGUAGES, translate
+from dashboards.sql import JOURNEY_TOPICS, SENTIMENTS, Filters
+from listening.settings import Settings, get_settings
+from listening.store.models import SOURCE_KINDS
+
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "community": ("overview", "explorer"),
+    "support": ("inbox", "explorer"),
+    "marketing": ("overview", "competitors", "explorer"),
+    "admin": ("overview", "inbox", "competitors", "explorer", "sources"),
+}
+ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "community": (),
+    "support": ("tickets",),
+    "marketing": (),
+    "admin": ("tickets", "sources"),
+}
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def db_url() -> str:
+    return settings().database_url
+
+
+def tz() -> str:
+    return settings().timezone
+
+
+# ------------------------------------------------------------------------ language
+def lang() -> str:
+    value = st.session_state.get("ui_lang") or st.query_params.get("ui") or settings().dashboard.language
+    return value if value in LANGUAGES else "fr"
+
+
+def t(key: str, **values: object) -> str:
+    return translate(key, lang(), **values)
+
+
+def language_picker() -> None:
+    current = lang()
+    st.session_state.setdefault("ui_lang", current)
+    st.sidebar.selectbox(
+        "Langue / Language", LANGUAGES, key="ui_lang",
+        format_func=lambda code: {"fr": "Français", "en": "English"}[code],
+    )
+
+
+# -------------------------------------------------------------------------- access
+def _password_matches(given: str, expected: str) -> bool:
+    if expected.startswith("sha256:"):
+        digest = hashlib.sha256(given.encode()).hexdigest()
+        return hmac.compare_digest(digest, expected.removeprefix("sha256:").lower())
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def role_for_password(given: str, passwords: dict[str, str]) -> str | None:
+    """The role whose configured password is ``given`` (admin checked first), else None."""
+    for role in ("admin", "support", "marketing", "community"):
+        expected = passwords.get(role)
+        if expected and _password_matches(given, expected):
+            return role
+    return None
+
+
+def current_role() -> str | None:
+    """The signed-in role; ``admin`` when no password is configured; None before login."""
+    passwords = settings().dashboard.passwords
+    if not passwords:
+        return "admin"
+    role = st.session_state.get("role")
+    return role if isinstance(role, str) else None
+
+
+def login_form() -> None:
+    st.title(t("auth.title"))
+    with st.form("login"):
+        given = st.text_input(t("auth.password"), type="password", key="login_password")
+        if st.form_submit_button(t("auth.submit")):
+            role = role_for_password(given, settings().dashboard.passwords)
+            if role is None:
+                st.error(t("auth.wrong"))
+            else:
+                st.session_state["role"] = role
+                st.rerun()
+
+
+def can(action: str) -> bool:
+    role = current_role()
+    return role is not None and action in ROLE_ACTIONS.get(role, ())
+
+
+# ----------------------------------------------------------------------- the store
+def require_store() -> str:
+    """The database URL, or an explanation and a stop when the store is not ready."""
+    url = db_url()
+    problem = queries.schema_problem(url)
+    if problem:
+        st.error(t("store_problem", problem=problem))
+        st.info(t("store_hint"))
+        st.stop()
+    return url
+
+
+# ------------------------------------------------------------------------- filters
+def _ints(raw: str | None) -> list[int]:
+    return [int(p) for p in (raw or "").split(",") if p.strip().isdigit()]
+
+
+def _strs(raw: str | None, allowed: tuple[str, ...] | list[str]) -> list[str]:
+    return [p for p in (raw or "").split(",") if p in allowed]
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(tz())).date()
+
+
+def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source", "lang", "topic",
+                                                       "sent")) -> Filters:
+    """Sidebar filters initialised from, and written back to, the URL query parameters."""
+    qp = st.query_params
+    today = local_today()
+    start = _date(qp.get("start")) or today - timedelta(days=settings().dashboard.default_days - 1)
+    end = _date(qp.get("end")) or today
+    if start > end:
+        start, end = end, start
+    brand_df = queries.brands(url)
+    brand_names = {int(r.id): str(r.name) for r in brand_df.itertuples()}
+    source_df = queries.sources(url)
+    source_names = {int(r.id): str(r.name) for r in source_df.itertuples()}
+    languages = [*settings().collection.languages, "und"]
+    chosen: dict[str, Any] = {}
+    with st.sidebar:
+        st.subheader(t("filters"))
+        picked = st.date_input(t("dates"), value=(start, end), key="f_dates")
+        if isinstance(picked, tuple | list) and len(picked) == 2:
+            start, end = picked[0], picked[1]
+        specs: list[tuple[str, str, list[Any], Any, list[Any]]] = [
+            ("brand", "brands", list(brand_names), brand_names.get, _ints(qp.get("brand"))),
+            ("kind", "kind", list(SOURCE_KINDS), None, _strs(qp.get("kind"), SOURCE_KINDS)),
+            ("source", "source", list(source_names), source_names.get, _ints(qp.get("source"))),
+            ("lang", "lang_filter", languages, None, _strs(qp.get("lang"), languages)),
+            ("topic", "topic", list(JOURNEY_TOPICS), None, _strs(qp.get("topic"), JOURNEY_TOPICS)),
+            ("sent", "sentiment", list(SENTIMENTS), t, _strs(qp.get("sent"), SENTIMENTS)),
+        ]
+        for param, label, options, fmt, default in specs:
+            if param not in show:
+                continue
+            default = [d for d in default if d in options]
+            chosen[param] = st.multiselect(
+                t(label), options, default=default, key=f"f_{param}",
+                format_func=fmt or str, placeholder=t("all"),
+            )
+    qp["start"], qp["end"] = start.isoformat(), end.isoformat()
+    for param in ("brand", "kind", "source", "lang", "topic", "sent"):
+        values = chosen.get(param)
+        if values:
+            qp[param] = ",".join(str(v) for v in values)
+        elif param in qp:
+            del qp[param]
+    return Filters(
+        start=start, end=end, tz=tz(),
+        brand_ids=tuple(chosen.get("brand", ())), kinds=tuple(chosen.get("kind", ())),
+        source_ids=tuple(chosen.get("source", ())), languages=tuple(chosen.get("lang", ())),
+        topics=tuple(chosen.get("topic", ())), sentiments=tuple(chosen.get("sent", ())),
+    )
+
+
+# --------------------------------------------------------------- values and dates
+def as_json(value: Any) -> Any:
+    """JSON columns come back parsed (PostgreSQL) or as text (SQLite)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def to_local(values: Any) -> pd.Series:
+    """Store datetimes (aware, or SQLite text in UTC) as local times in the settings' zone."""
+    series = pd.Series(values)
+    parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+    return parsed.dt.tz_convert(tz())
+
+
+def fmt_dt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    local = to_local([value]).iloc[0]
+    return "—" if pd.isna(local) else local.strftime("%Y-%m-%d %H:%M")
+
+
+# ------------------------------------------------------------------ safe rendering
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(value: str) -> str:
+    """Backslash-escape every ASCII punctuation character: no markup, link, HTML or directive."""
+    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in value.splitlines()]
+    return "  \n".join(line for line in lines)
+
+
+def evidence_spans(topics: Any, length: int) -> list[tuple[int, int, str]]:
+    """Valid, non-overlapping (start, end, topic) evidence spans, sorted."""
+    spans: list[tuple[int, int, str]] = []
+    for item in as_json(topics) or []:
+        if not isinstance(item, dict):
+            continue
+        for ev in item.get("evidence") or []:
+            try:
+                start, end = int(ev["start"]), int(ev["end"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if 0 <= start < end <= length:
+                spans.append((start, end, str(item.get("topic", ""))))
+    spans.sort()
+    merged: list[tuple[int, int, str]] = []
+    for start, end, topic in spans:
+        if merged and start < merged[-1][1]:
+            continue
+        merged.append((start, end, topic))
+    return merged
+
+
+def highlighted_markdown(value: str, topics: Any, max_chars: int = 800) -> str:
+    """Escaped text with evidence spans as ``:orange-background[...]`` directives."""
+    shown = value[:max_chars]
+    out: list[str] = []
+    cursor = 0
+    for start, end, _topic in evidence_spans(topics, len(shown)):
+        out.append(escape_markdown(shown[cursor:start]))
+        inner = escape_markdown(shown[start:end]).replace("  \n", " ")
+        out.append(f":orange-background[{inner}]")
+        cursor = end
+    out.append(escape_markdown(shown[cursor:]))
+    if len(value) > max_chars:
+        out.append("…")
+    return "".join(out)
+
+
+def topic_labels(topics: Any) -> str:
+    parts = []
+    for item in as_json(topics) or []:
+        if isinstance(item, dict) and item.get("topic"):
+            parts.append(f"{item['topic']} ({t(str(item.get('sentiment') or 'neutral'))})")
+    return ", ".join(parts)
+
+
+def verbatim_cards(df: pd.DataFrame, key: str = "v") -> None:
+    """Verbatims as bordered cards: metadata, escaped text with evidence highlighted, link."""
+    for row in df.itertuples():
+        with st.container(border=True):
+            meta = " · ".join(str(p) for p in (
+                fmt_dt(row.published_at), row.source, row.brand, row.language or "?",
+                t(str(row.sentiment)) if row.sentiment else "—",
+            ))
+            st.caption(escape_markdown(meta))
+            if row.title:
+                st.markdown("**" + escape_markdown(str(row.title)) + "**")
+            st.markdown(highlighted_markdown(str(row.text), row.topics))
+            labels = topic_labels(row.topics)
+            if labels:
+                st.caption(escape_markdown(labels))
+            if isinstance(row.url, str) and row.url.startswith(("http://", "https://")):
+                st.link_button(t("open_source"), row.url, key=f"lnk_{key}_{row.id}")
+
+
+def export_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy fit for CSV: topics as labels, dates local."""
+    out = df.copy()
+    if "topics" in out:
+        out["topics"] = [topic_labels(v) for v in out["topics"]]
+    if "published_at" in out:
+        out["published_at"] = [fmt_dt(v) for v in out["published_at"]]
+    return out
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, same length as ``value`` (for highlighting matches)."""
+    import unicodedata
+
+    out = []
+    for ch in value:
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base.lower() if len(base.lower()) == 1 else ch)
+    return "".join(out)

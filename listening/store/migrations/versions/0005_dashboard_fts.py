@@ -1,0 +1,191 @@
+"""dashboard: full-text search over verbatims and the analysis_topics derived table
+
+- ``analysis_topics``: one row per (latest analysis of a document, topic), with the
+  document's brand and publication date copied in, kept in step by triggers on
+  ``analyses`` (insert) and ``documents`` (brand / date update); rows go with
+  their analysis or document (foreign keys ON DELETE CASCADE). The dashboard
+  aggregates topic × sentiment on it without parsing JSON at read time.
+- Full-text search: SQLite FTS5 external-content table ``documents_fts`` (title,
+  text; accents folded) kept by triggers; PostgreSQL a GIN index on
+  ``to_tsvector('simple', coalesce(title, '') || ' ' || text)``.
+
+Revision ID: 0005_dashboard
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_dashboard"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+SQLITE_UP = [
+    # topics of a new analysis replace those of older analyses of the same document
+    """
+    CREATE TRIGGER trg_analysis_topics_ai AFTER INSERT ON analyses BEGIN
+      DELETE FROM analysis_topics WHERE document_id = NEW.document_id;
+      INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
+      SELECT NEW.id, NEW.document_id, d.brand_id, d.published_at,
+             json_extract(j.value, '$.topic'), json_extract(j.value, '$.sentiment')
+      FROM documents AS d,
+           json_each(CASE WHEN json_valid(NEW.topics) AND json_type(NEW.topics) = 'array'
+                          THEN NEW.topics ELSE '[]' END) AS j
+      WHERE d.id = NEW.document_id AND j.type = 'object'
+        AND json_type(j.value, '$.topic') = 'text';
+    END
+    """,
+    """
+    CREATE TRIGGER trg_analysis_topics_du AFTER UPDATE OF brand_id, published_at ON documents BEGIN
+      UPDATE analysis_topics SET brand_id = NEW.brand_id, published_at = NEW.published_at
+      WHERE document_id = NEW.id;
+    END
+    """,
+    """
+    CREATE VIRTUAL TABLE documents_fts USING fts5(
+      title, text, content='documents', content_rowid='id',
+      tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE TRIGGER trg_documents_fts_ai AFTER INSERT ON documents BEGIN
+      INSERT INTO documents_fts (rowid, title, text) VALUES (NEW.id, NEW.title, NEW.text);
+    END
+    """,
+    """
+    CREATE TRIGGER trg_documents_fts_ad AFTER DELETE ON documents BEGIN
+      INSERT INTO documents_fts (documents_fts, rowid, title, text)
+      VALUES ('delete', OLD.id, OLD.title, OLD.text);
+    END
+    """,
+    """
+    CREATE TRIGGER trg_documents_fts_au AFTER UPDATE OF title, text ON documents BEGIN
+      INSERT INTO documents_fts (documents_fts, rowid, title, text)
+      VALUES ('delete', OLD.id, OLD.title, OLD.text);
+      INSERT INTO documents_fts (rowid, title, text) VALUES (NEW.id, NEW.title, NEW.text);
+    END
+    """,
+    "INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')",
+]
+
+SQLITE_BACKFILL = """
+    INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
+    SELECT a.id, a.document_id, d.brand_id, d.published_at,
+           json_extract(j.value, '$.topic'), json_extract(j.value, '$.sentiment')
+    FROM analyses AS a
+    JOIN documents AS d ON d.id = a.document_id,
+         json_each(CASE WHEN json_valid(a.topics) AND json_type(a.topics) = 'array'
+                        THEN a.topics ELSE '[]' END) AS j
+    WHERE a.id = (SELECT max(a2.id) FROM analyses AS a2 WHERE a2.document_id = a.document_id)
+      AND j.type = 'object' AND json_type(j.value, '$.topic') = 'text'
+"""
+
+PG_FTS_EXPR = "to_tsvector('simple', coalesce(title, '') || ' ' || text)"
+
+PG_UP = [
+    """
+    CREATE FUNCTION analysis_topics_from_analysis() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      DELETE FROM analysis_topics WHERE document_id = NEW.document_id;
+      INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
+      SELECT NEW.id, NEW.document_id, d.brand_id, d.published_at, e->>'topic', e->>'sentiment'
+      FROM documents AS d,
+           json_array_elements(CASE WHEN json_typeof(NEW.topics) = 'array'
+                                    THEN NEW.topics ELSE '[]'::json END) AS e
+      WHERE d.id = NEW.document_id AND json_typeof(e) = 'object'
+        AND json_typeof(e->'topic') = 'string';
+      RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER trg_analysis_topics_ai AFTER INSERT ON analyses
+    FOR EACH ROW EXECUTE FUNCTION analysis_topics_from_analysis()
+    """,
+    """
+    CREATE FUNCTION analysis_topics_from_document() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE analysis_topics SET brand_id = NEW.brand_id, published_at = NEW.published_at
+      WHERE document_id = NEW.id;
+      RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER trg_analysis_topics_du AFTER UPDATE OF brand_id, published_at ON documents
+    FOR EACH ROW EXECUTE FUNCTION analysis_topics_from_document()
+    """,
+    f"CREATE INDEX ix_documents_fts ON documents USING gin ({PG_FTS_EXPR})",
+]
+
+PG_BACKFILL = """
+    INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
+    SELECT a.id, a.document_id, d.brand_id, d.published_at, e->>'topic', e->>'sentiment'
+    FROM (SELECT DISTINCT ON (document_id) * FROM analyses ORDER BY document_id, id DESC) AS a
+    JOIN documents AS d ON d.id = a.document_id,
+         json_array_elements(CASE WHEN json_typeof(a.topics) = 'array'
+                                  THEN a.topics ELSE '[]'::json END) AS e
+    WHERE json_typeof(e) = 'object' AND json_typeof(e->'topic') = 'string'
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analysis_topics",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("analysis_id", sa.Integer(), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("sentiment", sa.String(length=10), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["analysis_id"], ["analyses.id"], ondelete="CASCADE",
+            name=op.f("fk_analysis_topics_analysis_id_analyses"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], ondelete="CASCADE",
+            name=op.f("fk_analysis_topics_document_id_documents"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analysis_topics")),
+    )
+    op.create_index("ix_analysis_topics_document_id", "analysis_topics", ["document_id"])
+    op.create_index("ix_analysis_topics_analysis_id", "analysis_topics", ["analysis_id"])
+    op.create_index(
+        "ix_analysis_topics_published", "analysis_topics", ["published_at", "topic", "sentiment"]
+    )
+    op.create_index(
+        "ix_analysis_topics_brand_published",
+        "analysis_topics",
+        ["brand_id", "published_at", "topic", "sentiment"],
+    )
+    op.create_index("ix_analyses_document_id_id", "analyses", ["document_id", "id"])
+    op.create_index("ix_documents_thread_id", "documents", ["thread_id"])
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for statement in SQLITE_UP:
+            op.execute(statement)
+        op.execute(SQLITE_BACKFILL)
+    elif dialect == "postgresql":
+        for statement in PG_UP:
+            op.execute(statement)
+        op.execute(PG_BACKFILL)
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for name in ("trg_documents_fts_au", "trg_documents_fts_ad", "trg_documents_fts_ai",
+                     "trg_analysis_topics_du", "trg_analysis_topics_ai"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS documents_fts")
+    elif dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_documents_fts")
+        op.execute("DROP TRIGGER IF EXISTS trg_analysis_topics_du ON documents")
+        op.execute("DROP TRIGGER IF EXISTS trg_analysis_topics_ai ON analyses")
+        op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_document()")
+        op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_analysis()")
+    op.drop_index("ix_documents_thread_id", table_name="documents")
+    op.drop_index("ix_analyses_document_id_id", table_name="analyses")
+    op.drop_table("analysis_topics")
