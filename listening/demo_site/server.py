@@ -37,7 +37,7 @@ class _DemoHandler(SimpleHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path in _TEMPLATED:
             body = (SITE_DIR / path.lstrip("/")).read_text(encoding="utf-8")
-            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            host = self.headers.get("Host") or "127.0.0.1"
             data = body.replace("__BASE_URL__", f"http://{host}").encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", self.extensions_map[path[path.rfind(".") :]])
