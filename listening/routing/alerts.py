@@ -147,7 +147,7 @@ def check_alerts(store: Store, settings: Settings, now: datetime | None = None) 
     with store.session() as session:
         take_write_lock(session, "alerts")
         lock_keys(session, ["alerts:check"])
-        brands = {b.id: b.name for b in session.scalars(select(Brand))}
+        brands: dict[int | None, str] = {b.id: b.name for b in session.scalars(select(Brand))}
         signals = compute_signals(_rows(session, start, now), settings, now)
         open_alerts = {
             (a.brand_id, a.topic, a.kind): a
@@ -196,7 +196,7 @@ def check_alerts(store: Store, settings: Settings, now: datetime | None = None) 
 
 
 def list_alerts(session: Session, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
-    brands = {b.id: b.name for b in session.scalars(select(Brand))}
+    brands: dict[int | None, str] = {b.id: b.name for b in session.scalars(select(Brand))}
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
     if status:
         query = query.where(Alert.status == status)
