@@ -9,6 +9,7 @@ import typer
 from typer.exceptions import Abort, TyperException
 
 from listening.cli import collect, core
+from listening.cli import routing as routing_cli
 from listening.errors import ListeningError
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 core.register(app)
 collect.register(app)
+routing_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
