@@ -66,10 +66,10 @@ def clean_text(text: str | None) -> str:
     """The full cleaning chain: ftfy, HTML stripped, whitespace normalised."""
     if not text:
         return ""
-    text = ftfy.fix_text(text, normalization="NFC")
+    text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
     if looks_like_html(text):
         text = strip_html(text)
-        text = ftfy.fix_text(text, normalization="NFC")
+        text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
     return normalize_whitespace(text)
 
 
