@@ -67,3 +67,49 @@ class CollectionSettings(BaseModel):
         description="A run's lock on its source expires after this many minutes (a crashed run "
         "cannot block its source forever).",
     )
+    # --- spiders (spiders/, `scrapy crawl` subprocesses run by spiders.launch.run_crawl) ---
+    crawl_user_agent: str = Field(
+        default="listening-spider/0.1 (self-hosted social listening; polite crawler)",
+        description="User-Agent of the spiders; the contact (crawl_contact) is appended.",
+    )
+    crawl_contact: str = Field(
+        default="https://github.com/listening/listening",
+        description="Where site owners can reach you (URL or e-mail), sent in the User-Agent.",
+    )
+    crawl_concurrency_per_domain: int = Field(
+        default=1, ge=1, le=2,
+        description="Concurrent requests per domain (1 or 2: polite by design).",
+    )
+    crawl_download_delay_s: float = Field(
+        default=2.0, ge=0,
+        description="Minimum seconds between two requests to one domain (AutoThrottle adapts above it).",
+    )
+    crawl_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds before a page request times out (then retried)."
+    )
+    crawl_retry_times: int = Field(
+        default=2, ge=0, description="Retries of a page after a 5xx answer or a timeout."
+    )
+    crawl_retry_backoff_s: float = Field(
+        default=5.0, ge=0,
+        description="First retry waits this many seconds, each next one twice as long.",
+    )
+    crawl_max_pages: int = Field(
+        default=200, ge=1, description="Pages fetched at most per crawl of one source."
+    )
+    crawl_max_depth: int = Field(
+        default=20, ge=1, description="Links followed at most from the start page (pagination depth)."
+    )
+    crawl_max_page_bytes: int = Field(
+        default=5_000_000, ge=10_000, description="Pages larger than this many bytes are dropped."
+    )
+    crawl_memory_limit_mb: int = Field(
+        default=1024, ge=64, description="A crawl process using more memory than this is stopped."
+    )
+    crawl_max_minutes: float = Field(
+        default=30.0, gt=0, description="A crawl of one source is stopped after this many minutes."
+    )
+    crawl_pipeline_batch: int = Field(
+        default=100, ge=1,
+        description="Items the spider's pipeline hands to ingest() at once.",
+    )
