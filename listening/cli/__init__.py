@@ -9,6 +9,8 @@ import typer
 from typer.exceptions import Abort, TyperException
 
 from listening.cli import collect, core
+from listening.cli import extract as extract_cli
+from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
 from listening.errors import ListeningError
 
@@ -21,7 +23,9 @@ app = typer.Typer(
 )
 core.register(app)
 collect.register(app)
+extract_cli.register(app)
 routing_cli.register(app)
+nlp_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
