@@ -17,6 +17,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from listening.demo_site import sources_yaml
+
+__all__ = ["SITE_DIR", "serve_demo_site", "sources_yaml"]
 SITE_DIR = Path(__file__).resolve().parent / "site"
 _TEMPLATED = ("/robots.txt", "/sitemap.xml")
 log = logging.getLogger(__name__)
