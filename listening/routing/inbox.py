@@ -38,10 +38,15 @@ def get_ticket(session: Session, ticket_id: int, lock: bool = True) -> Ticket:
 
 
 def record_event(
-    session: Session, ticket: Ticket, actor: str, action: str, details: dict[str, Any] | None = None
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> TicketEvent:
     """Append an audit-trail row to ``ticket`` (and bump its ``updated_at``)."""
-    now = utcnow()
+    now = at or utcnow()
     event = TicketEvent(ticket_id=ticket.id, at=now, actor=actor, action=action, details=details or {})
     session.add(event)
     ticket.updated_at = now

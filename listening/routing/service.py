@@ -185,17 +185,22 @@ def _route_one(
 
 def check_sla(session: Session, settings: Settings, rules: RuleSet, now: datetime) -> int:
     """Record (once per deadline) and notify tickets waiting past their SLA; returns how many."""
+    recorded = select(TicketEvent.id).where(
+        TicketEvent.ticket_id == Ticket.id,
+        TicketEvent.action == "sla_breached",
+        TicketEvent.at >= Ticket.sla_due_at,  # recorded for the current deadline
+    )
     late = list(
         session.scalars(
-            select(Ticket).where(Ticket.status.in_(inbox.WAITING_STATUSES), Ticket.sla_due_at < now)
+            select(Ticket).where(
+                Ticket.status.in_(inbox.WAITING_STATUSES), Ticket.sla_due_at < now, ~recorded.exists()
+            )
         )
     )
     found = 0
     for ticket in late:
         due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else ""
-        if any(e.action == "sla_breached" and e.details.get("sla_due_at") == due for e in ticket.events):
-            continue
-        event = inbox.record_event(session, ticket, SYSTEM, "sla_breached", {"sla_due_at": due})
+        event = inbox.record_event(session, ticket, SYSTEM, "sla_breached", {"sla_due_at": due}, at=now)
         doc = ticket.document
         analysis = session.scalar(
             select(Analysis).where(Analysis.document_id == doc.id).order_by(Analysis.id.desc()).limit(1)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from listening.routing import inbox
-from listening.routing.models import RoutingDecision
+from listening.routing.models import Notification, RoutingDecision
 from listening.routing.service import route_pending
 from listening.settings import load_settings
 from listening.store import Store
@@ -127,7 +127,8 @@ def test_service_concurrent_runs_never_double_route(store: Store, make_doc: Make
 
 
 def test_service_sla_breach_recorded_once(sqlite_store: Store, make_doc: MakeDoc) -> None:
-    settings = load_settings()
+    settings = load_settings(routing={"targets": {"ops": {"kind": "webhook", "url": "http://127.0.0.1:9/x"}},
+                                      "team_targets": {"support": ["ops"]}})
     make_doc(sqlite_store, "Je saisis mon avocat", urgency=["legal_threat"])
     route_pending(sqlite_store, settings)
     later = utcnow() + timedelta(hours=5)
@@ -135,3 +136,5 @@ def test_service_sla_breach_recorded_once(sqlite_store: Store, make_doc: MakeDoc
     assert route_pending(sqlite_store, settings, now=later)["sla_breached"] == 0
     with sqlite_store.session() as s:
         assert inbox.list_tickets(s, breached_only=True, now=later)[0]["sla"] == "breached"
+        events = [n.event for n in s.scalars(select(Notification).order_by(Notification.id))]
+    assert events == ["ticket.created", "ticket.sla_breached"]
