@@ -69,12 +69,23 @@ def own_text(body: str) -> str:
             break
         if _CLOSING_RE.match(stripped):
             kept.append(line)  # keep the closing word, drop the name block that follows
-            rest = [r for r in lines[index + 1 :] if r.strip()]
-            if len(rest) <= 4:
+            if _signature_block_follows(lines[index + 1 :]):
                 break
             continue
         kept.append(line)
     return clean_text("\n".join(kept))
+
+
+def _signature_block_follows(rest: list[str]) -> bool:
+    """After a closing word: only a few short lines (name, phone...) before a quote or the end."""
+    block: list[str] = []
+    for line in rest:
+        stripped = line.strip()
+        if stripped.startswith(">") or _SIGNATURE_RE.match(line) or _REPLY_HEADER_RE.match(stripped):
+            break
+        if stripped:
+            block.append(stripped)
+    return len(block) <= 4 and all(len(line) <= 60 for line in block)
 
 
 def _looks_like_header_block(lines: list[str], index: int) -> bool:

@@ -1,0 +1,175 @@
+"""collect(): runs rows, source health, dispatch, failures isolated, due sources."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from collection_helpers import Resource, documents, feed_server, make_source, rss
+from sqlalchemy import select
+
+from listening.collection.ingest import ingest, reset_near_duplicate_indexes
+from listening.collection.runner import collect, is_due
+from listening.errors import CollectionError
+from listening.settings import load_settings
+from listening.store import Run, Source, Store
+from listening.store.documents import DocumentIn
+from listening.store.models import utcnow
+
+ITEMS = [
+    ("r1", "Livraison rapide et soignée, la suspension est superbe.", "2025-03-01T10:00:00Z"),
+    ("r2", "Le SAV ne répond jamais, je demande un remboursement.", "2025-03-02T10:00:00Z"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    reset_near_duplicate_indexes()
+
+
+def _runs(store: Store) -> list[Run]:
+    with store.session() as session:
+        return list(session.scalars(select(Run).order_by(Run.id)))
+
+
+def _source(store: Store, sid: int) -> Source:
+    with store.session() as session:
+        source = session.get(Source, sid)
+        assert source is not None
+        return source
+
+
+def test_runner_records_runs_and_health_and_isolates_failures(store: Store) -> None:
+    settings = load_settings(collection={"feed_timeout_s": 2})
+    with feed_server(
+        {"/ok": Resource(rss(ITEMS), etag='"1"'), "/boom": Resource(b"x", status=500)}
+    ) as server:
+        ok = make_source(store, "a-ok", url=server.url("/ok"))
+        boom = make_source(store, "b-boom", url=server.url("/boom"))
+        down = make_source(store, "c-down", url="http://127.0.0.1:1/feed")
+        late = make_source(store, "d-ok-after-failures", url=server.url("/ok"))
+        summary = collect(store, settings)
+    by_name = {r["source"]: r for r in summary["sources"]}
+    assert by_name["a-ok"]["status"] == "ok" and by_name["a-ok"]["new"] == 2
+    assert by_name["b-boom"]["status"] == "failed"
+    assert "HTTP 500" in by_name["b-boom"]["errors"][0]
+    assert by_name["c-down"]["status"] == "failed"
+    assert by_name["d-ok-after-failures"]["status"] == "ok"  # failures did not stop it
+    assert by_name["d-ok-after-failures"]["duplicate"] == 2  # same items, another source
+    assert (summary["ran"], summary["failed_sources"], summary["new"]) == (4, 2, 2)
+    runs = _runs(store)
+    assert [r.status for r in runs] == ["ok", "failed", "failed", "ok"]
+    assert runs[0].new == 2 and runs[0].finished_at is not None and runs[0].duration_s is not None
+    health_ok, health_boom, health_down = (
+        _source(store, ok),
+        _source(store, boom),
+        _source(store, down),
+    )
+    assert health_ok.last_success_at is not None and health_ok.last_error is None
+    assert health_ok.next_run_at is not None and health_ok.next_run_at > utcnow()
+    assert health_boom.last_success_at is None and "HTTP 500" in (health_boom.last_error or "")
+    assert "cannot connect to 127.0.0.1:1" in (health_down.last_error or "")
+    assert not health_down.blocked
+    assert len(documents(store, ok)) == 2 and _source(store, late).last_success_at is not None
+
+
+def test_runner_403_marks_the_source_blocked(store: Store) -> None:
+    with feed_server({"/403": Resource(b"captcha", status=403)}) as server:
+        sid = make_source(store, "blocked", url=server.url("/403"))
+        summary = collect(store, load_settings(), source_names=["blocked"])
+    assert summary["sources"][0]["status"] == "blocked"
+    source = _source(store, sid)
+    assert source.blocked and "HTTP 403" in (source.blocked_reason or "")
+    assert not is_due(source, utcnow() + timedelta(days=2))
+    assert collect(store, load_settings(), due_only=True)["sources"] == []
+
+
+def test_runner_due_only_runs_due_sources(store: Store) -> None:
+    settings = load_settings()
+    with feed_server({"/f": Resource(rss(ITEMS))}) as server:
+        sid = make_source(store, "feed", url=server.url("/f"), schedule_minutes=30)
+        make_source(store, "off", url=server.url("/f"), enabled=False)
+        assert [r["source"] for r in collect(store, settings, due_only=True)["sources"]] == ["feed"]
+        assert collect(store, settings, due_only=True)["sources"] == []  # ran just now
+        with store.session() as session:  # the dashboard enqueues a crawl
+            src = session.get(Source, sid)
+            assert src is not None
+            src.next_run_at = utcnow()
+        assert len(collect(store, settings, due_only=True)["sources"]) == 1
+        with store.session() as session:  # or the interval passed
+            src = session.get(Source, sid)
+            assert src is not None
+            src.last_run_at = utcnow() - timedelta(minutes=31)
+            src.next_run_at = utcnow() + timedelta(minutes=5)
+        assert len(collect(store, settings, due_only=True)["sources"]) == 1
+
+
+def test_runner_unknown_source_name_is_a_clear_error(store: Store) -> None:
+    make_source(store, "known")
+    with pytest.raises(CollectionError, match="unknown source.*nope.*known sources: known"):
+        collect(store, load_settings(), source_names=["nope"])
+
+
+def test_runner_dispatches_crawled_kinds_to_the_spiders(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def run_crawl(settings: Any, source: Source) -> dict[str, Any]:
+        calls.append(source.kind)
+        if source.kind == "forum":
+            return {
+                "new": 0,
+                "updated": 0,
+                "duplicate": 0,
+                "failed": 0,
+                "errors": ["HTTP 429"],
+                "blocked": True,
+                "blocked_reason": "HTTP 429 Too Many Requests",
+            }
+        result = ingest(
+            store,
+            source.id,
+            [DocumentIn(external_id="p1", text="Avis crawlé sur un site")],
+            settings,
+        )
+        return {"new": result.new, "updated": 0, "duplicate": 0, "failed": 0, "errors": []}
+
+    launch = types.ModuleType("spiders.launch")
+    launch.run_crawl = run_crawl  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "spiders.launch", launch)
+    make_source(store, "reviews", kind="review_site", url="http://127.0.0.1:1/avis")
+    forum = make_source(store, "forum", kind="forum", url="http://127.0.0.1:1/forum")
+    summary = collect(store, load_settings())
+    assert calls == ["forum", "review_site"]
+    by_name = {r["source"]: r for r in summary["sources"]}
+    assert by_name["reviews"]["new"] == 1 and by_name["reviews"]["status"] == "ok"
+    assert by_name["forum"]["status"] == "blocked"
+    assert _source(store, forum).blocked_reason == "HTTP 429 Too Many Requests"
+
+
+def test_runner_collects_a_survey_file_source(store: Store, tmp_path: Path) -> None:
+    survey = tmp_path / "nps.csv"
+    survey.write_text(
+        "id;note;commentaire\n1;9;Très bon accueil au téléphone\n2;2;Colis perdu\n",
+        encoding="utf-8",
+    )
+    make_source(
+        store,
+        "nps",
+        kind="survey",
+        url=str(survey),
+        settings={
+            "text_columns": ["commentaire"],
+            "score_column": "note",
+            "respondent_column": "id",
+        },
+    )
+    first = collect(store, load_settings(), source_names=["nps"])
+    assert first["sources"][0]["new"] == 2
+    again = collect(store, load_settings(), source_names=["nps"])
+    assert (again["new"], again["duplicate"]) == (0, 2)
