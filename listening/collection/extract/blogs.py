@@ -23,14 +23,12 @@ def extract_article(html: str, url: str, language: str | None) -> DocumentIn | N
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(
-            html, url=url, include_comments=False, with_metadata=True, as_dict=True
-        )
+        doc = trafilatura.bare_extraction(html, url=url, include_comments=False, with_metadata=True)
     except Exception:  # trafilatura raises on some odd pages
         return None
     if not doc:
         return None
-    data: dict[str, Any] = doc if isinstance(doc, dict) else getattr(doc, "as_dict", lambda: {})()
+    data: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()
     text = (data.get("text") or "").strip()
     if not text:
         return None
