@@ -11,7 +11,8 @@ import streamlit as st
 
 from dashboards import ui
 
-PAGES_DIR = Path(__file__).parent / "pages"
+# not "pages/": Streamlit would run that folder as a legacy multipage app and bypass this router
+PAGES_DIR = Path(__file__).parent / "views"
 PAGE_ICONS = {
     "overview": ":material/monitoring:",
     "inbox": ":material/inbox:",

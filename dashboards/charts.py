@@ -19,7 +19,7 @@ def volume_chart(df: pd.DataFrame, split: str, labels: dict[str, str]) -> alt.Ch
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title=labels["day"]),
+            x=alt.X("day:T", title=labels["day"], axis=alt.Axis(format="%d/%m")),
             y=alt.Y("n:Q", title=labels["count"], stack=True),
             color=alt.Color(f"{split}:N", title=labels[split]),
             tooltip=[alt.Tooltip("day:T"), alt.Tooltip(f"{split}:N"), alt.Tooltip("n:Q")],
@@ -36,7 +36,7 @@ def net_trend_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title=labels["day"]),
+            x=alt.X("day:T", title=labels["day"], axis=alt.Axis(format="%d/%m")),
             y=alt.Y("net:Q", title=labels["net"], scale=alt.Scale(domain=[-1, 1])),
             color=alt.Color("brand:N", title=labels["brand"]),
             tooltip=["day:T", "brand:N", alt.Tooltip("net:Q", format="+.2f"), "n:Q"],
@@ -62,8 +62,8 @@ def heatmap_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.LayerChart:
 def matrix_chart(df: pd.DataFrame, value: str, title: str, fmt: str) -> alt.LayerChart:
     """Brand × criterion heatmap of ``value`` with its label in each cell."""
     base = alt.Chart(df).encode(
-        x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("brand:N", title=None),
+        x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, orient="top")),
+        y=alt.Y("brand:N", title=None, axis=alt.Axis(labelLimit=200)),
     )
     scheme = alt.Scale(scheme="redyellowgreen", domain=[-1, 1]) if value == "net" else alt.Scale(
         scheme="blues")
@@ -72,7 +72,7 @@ def matrix_chart(df: pd.DataFrame, value: str, title: str, fmt: str) -> alt.Laye
         tooltip=["brand:N", "topic:N", alt.Tooltip(f"{value}:Q", format=fmt), "n:Q", "label:N"],
     )
     text = base.mark_text(fontSize=12).encode(text="label:N")
-    return (cells + text).properties(height=max(160, 50 * df["brand"].nunique()), title=title)
+    return (cells + text).properties(height=alt.Step(48), title=title)
 
 
 def trend_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
@@ -81,7 +81,7 @@ def trend_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("week:T", title=labels["week"]),
+            x=alt.X("week:T", title=labels["week"], axis=alt.Axis(format="%d/%m")),
             y=alt.Y("net:Q", title=labels["net"], scale=alt.Scale(domain=[-1, 1])),
             color=alt.Color("brand:N", title=labels["brand"]),
             tooltip=["week:T", "brand:N", alt.Tooltip("net:Q", format="+.2f"), "n:Q"],

@@ -220,10 +220,25 @@ def fmt_dt(value: Any) -> str:
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 
 
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|@)")
+_LEADING_SPACE = re.compile(r"^[ \t]+")
+
+
+def _nbsp(match: re.Match[str]) -> str:
+    """Leading spaces as no-break spaces: kept visible, never an indented code block."""
+    return "\u00a0" * len(match.group(0))
+
+
 def escape_markdown(value: str) -> str:
-    """Backslash-escape every ASCII punctuation character: no markup, link, HTML or directive."""
-    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in value.splitlines()]
-    return "  \n".join(line for line in lines)
+    """Backslash-escape every ASCII punctuation character: no markup, link, HTML or directive.
+
+    A zero-width space after ``http``/``www``/``@`` also stops GFM from turning bare URLs
+    and e-mail addresses of untrusted text into clickable links.
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _AUTOLINK.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], value)
+    lines = [_MD_SPECIAL.sub(r"\\\1", _LEADING_SPACE.sub(_nbsp, line)) for line in value.split("\n")]
+    return "  \n".join(lines)
 
 
 def evidence_spans(topics: Any, length: int) -> list[tuple[int, int, str]]:
@@ -264,6 +279,10 @@ def highlighted_markdown(value: str, topics: Any, max_chars: int = 800) -> str:
     return "".join(out)
 
 
+def has_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def topic_labels(topics: Any) -> str:
     parts = []
     for item in as_json(topics) or []:
@@ -281,7 +300,7 @@ def verbatim_cards(df: pd.DataFrame, key: str = "v") -> None:
                 t(str(row.sentiment)) if row.sentiment else "—",
             ))
             st.caption(escape_markdown(meta))
-            if row.title:
+            if has_text(row.title):
                 st.markdown("**" + escape_markdown(str(row.title)) + "**")
             st.markdown(highlighted_markdown(str(row.text), row.topics))
             labels = topic_labels(row.topics)

@@ -48,7 +48,7 @@ for row in results.itertuples():
         st.caption(ui.escape_markdown(" · ".join(str(p) for p in (
             ui.fmt_dt(row.published_at), row.source, row.brand, row.language or "?",
             t(str(row.sentiment)) if row.sentiment else "—"))))
-        if row.title:
+        if ui.has_text(row.title):
             st.markdown("**" + ui.escape_markdown(str(row.title)) + "**")
         text = str(row.text)
         marks = [{"topic": "search", "evidence": term_spans(text, words)}] if words else row.topics

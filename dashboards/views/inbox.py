@@ -81,7 +81,7 @@ with left, st.container(border=True):
     st.caption(ui.escape_markdown(" · ".join(str(p) for p in (
         ui.fmt_dt(detail["published_at"]), detail["source"], detail["kind"], detail["brand"],
         detail["language"] or "?"))))
-    if detail["title"]:
+    if ui.has_text(detail["title"]):
         st.markdown("**" + ui.escape_markdown(str(detail["title"])) + "**")
     st.markdown(ui.highlighted_markdown(str(detail["text"]), detail["topics"], max_chars=5000))
     if isinstance(detail["url"], str) and detail["url"].startswith(("http://", "https://")):

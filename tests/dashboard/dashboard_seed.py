@@ -7,11 +7,18 @@ from typing import Any
 
 from listening.store import Analysis, Brand, Document, Run, Source, Store, Ticket, TicketEvent
 
-HOSTILE = "<script>alert('x')</script> **gras** [lien](http://evil.example) :red[rouge] $x$"
+HOSTILE = (
+    "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\"> **gras** "
+    "[lien](http://evil.example) :red[rouge] $x$"
+)
 
 
 def seed(store: Store, now: datetime | None = None) -> dict[str, Any]:
-    """Two brands, three sources, 40 verbatims (with a hostile one), analyses and 4 tickets."""
+    """Two brands, three sources, 80 verbatims (one hostile), analyses, 4 tickets, 2 runs.
+
+    Each brand has 10 mentions of each of 4 topics; on delivery the own brand is all
+    negative and the rival all positive (a significant difference), elsewhere equal.
+    """
     now = now or datetime.now(UTC)
     ids: dict[str, Any] = {"documents": [], "tickets": []}
     with store.session() as s:
@@ -38,11 +45,13 @@ def seed(store: Store, now: datetime | None = None) -> dict[str, Any]:
              "negative"),
             ("Prix correct pour la qualité.", "price", "positive"),
         ]
-        for i in range(40):
-            text, topic, sentiment = texts[i % 4]
+        for i in range(80):
+            text, topic, sentiment = texts[(i // 2) % 4]
+            brand, source = (own, forum) if i % 2 == 0 else (rival, reviews)
+            if brand is rival and topic == "delivery":
+                text, sentiment = "Livraison rapide, colis parfait.", "positive"
             if i == 5:
                 text = HOSTILE
-            brand, source = (own, forum) if i % 2 == 0 else (rival, reviews)
             doc = Document(
                 source_id=source.id, brand_id=brand.id, external_id=f"e{i}",
                 url=f"https://forum.example/t/{i}", thread_id="t1" if i < 6 else None,

@@ -1,0 +1,156 @@
+"""A minimal headless-Chromium driver over the DevTools protocol (no selenium needed).
+
+Used by the browser test: start Chromium with a free remote-debugging port, open a
+URL, wait until Streamlit has finished running the page, read its text and the
+exception elements, and save a PNG screenshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Browser:
+    """One headless Chromium with one page, driven through CDP."""
+
+    def __init__(self, binary: str, width: int = 1400, height: int = 1000) -> None:
+        self.port = free_port()
+        self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
+        self.proc = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={self.profile}",
+             f"--window-size={width},{height}", f"--remote-debugging-port={self.port}",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.width, self.height = width, height
+        self._id = 0
+        ws_url = self._page_ws_url()
+        self.ws = connect(ws_url, max_size=64 * 1024 * 1024, open_timeout=20)
+        self.call("Emulation.setDeviceMetricsOverride",
+                  width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def _page_ws_url(self) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                targets = httpx.get(f"http://127.0.0.1:{self.port}/json/list", timeout=2).json()
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    return str(pages[0]["webSocketDebuggerUrl"])
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("Chromium did not open its DevTools port within 30 s")
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        message_id = self._id
+        self.ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            reply = json.loads(self.ws.recv(timeout=60))
+            if reply.get("id") == message_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return dict(reply.get("result", {}))
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url: str, ready_text: str = "", timeout: float = 60) -> None:
+        """Navigate and wait until the app rendered ``ready_text`` and stopped running."""
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        stable_since: float | None = None
+        while time.monotonic() < deadline:
+            state = self.evaluate(
+                "JSON.stringify({"
+                "app: !!document.querySelector('[data-testid=\"stApp\"]'),"
+                "running: !!document.querySelector('[data-testid=\"stStatusWidget\"]') &&"
+                " /Running|En cours/i.test(document.querySelector("
+                "'[data-testid=\"stStatusWidget\"]').innerText),"
+                "skeleton: document.querySelectorAll('[data-testid=\"stSkeleton\"]').length,"
+                "text: document.body ? document.body.innerText : ''})"
+            )
+            info = json.loads(state or "{}")
+            ready = (info.get("app") and not info.get("running") and not info.get("skeleton")
+                     and ready_text in info.get("text", ""))
+            if ready:
+                stable_since = stable_since or time.monotonic()
+                if time.monotonic() - stable_since > 2.0:  # charts finish drawing
+                    return
+            else:
+                stable_since = None
+            time.sleep(0.3)
+        raise TimeoutError(f"{url} did not finish rendering {ready_text!r} within {timeout} s")
+
+    def text(self) -> str:
+        return str(self.evaluate("document.body.innerText") or "")
+
+    def exceptions(self) -> list[str]:
+        found = self.evaluate(
+            "Array.from(document.querySelectorAll('[data-testid=\"stException\"]'))"
+            ".map(e => e.innerText)"
+        )
+        return [str(x) for x in found or []]
+
+    def count(self, selector: str) -> int:
+        return int(self.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length") or 0)
+
+    def screenshot(self, path: Path, full_page: bool = True) -> None:
+        """Save a PNG; ``full_page`` grows the viewport to the page's content height first."""
+        if full_page:
+            height = self.evaluate(
+                "Math.max(...Array.from(document.querySelectorAll("
+                "'[data-testid=stMain], [data-testid=stMainBlockContainer]'))"
+                ".map(e => e.scrollHeight), window.innerHeight)"
+            )
+            self.call("Emulation.setDeviceMetricsOverride", width=self.width,
+                      height=min(int(height or self.height) + 40, 5000), deviceScaleFactor=1,
+                      mobile=False)
+            time.sleep(1.5)
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        if full_page:
+            self.call("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height,
+                      deviceScaleFactor=1, mobile=False)
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)

@@ -1,0 +1,132 @@
+"""AppTest of every page, on a seeded and on an empty store, plus language, filters and login."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from dashboard_helpers import make_app, no_exception
+from streamlit.testing.v1 import AppTest
+
+from listening.settings import get_settings
+from listening.store import Store
+
+PAGES = ("overview", "inbox", "competitors", "explorer", "sources")
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [i.value for i in at.info] + [e.value for e in at.error] + [s.value for s in at.success]
+    parts += [t.value for t in at.title] + [h.value for h in at.subheader] + [x.value for x in at.text]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_dashboard_page_empty_store_shows_help(sqlite_store: Store, page: str) -> None:
+    at = make_app(page)
+    no_exception(at)
+    assert at.info or at.success, f"{page}: no empty-state message"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_dashboard_page_seeded_renders(seeded: dict[str, Any], page: str) -> None:
+    at = make_app(page)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert all(not m.proto.allow_html for m in at.markdown), "markdown with HTML allowed"
+
+
+def test_dashboard_uninitialised_store_explains(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("LISTENING_DATABASE_URL", f"sqlite:///{tmp_path / 'absent.db'}")
+    get_settings.cache_clear()
+    at = make_app()
+    no_exception(at)
+    assert at.error and "listening init" in texts(at)
+
+
+def test_dashboard_overview_figures_and_escaped_verbatims(seeded: dict[str, Any]) -> None:
+    at = make_app()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Verbatims"] == "80"
+    assert metrics["Analysés"] == "80"
+    body = texts(at)
+    assert "\\<script\\>" in body and "<script>" not in body  # shown as text, escaped
+    assert ":orange-background[" in body  # evidence highlighted
+    assert "Thèmes × sentiment — Maison Lumière" in body
+
+
+def test_dashboard_overview_filters_from_query_params(seeded: dict[str, Any]) -> None:
+    at = make_app(brand=str(seeded["rival_brand"]), topic="delivery")
+    no_exception(at)
+    assert {m.label: m.value for m in at.metric}["Verbatims"] == "10"
+    assert at.query_params["brand"] == str(seeded["rival_brand"])
+    # changing a filter writes it back to the URL
+    at.multiselect(key="f_sent").set_value(["negative"]).run()
+    assert at.query_params["sent"] == "negative"
+    assert "Aucune donnée pour ces filtres." in texts(at)  # the rival's deliveries are all praised
+
+
+def test_dashboard_switches_to_english(seeded: dict[str, Any]) -> None:
+    at = make_app()
+    at.sidebar.selectbox(key="ui_lang").set_value("en").run()
+    no_exception(at)
+    assert at.title[0].value == "Overview"
+    assert "Net sentiment" in {m.label for m in at.metric}
+
+
+def test_dashboard_competitors_flags_significant_difference(seeded: dict[str, Any]) -> None:
+    at = make_app("competitors")
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert "▲" in str(table.loc["Luminéo", "delivery"])  # rival all positive vs own all negative
+    assert "▲" not in str(table.loc["Luminéo", "price"]) and "▼" not in str(table.loc["Luminéo", "price"])
+    assert "Maison Lumière" in texts(at)
+
+
+def test_dashboard_explorer_full_text_search(seeded: dict[str, Any]) -> None:
+    at = make_app("explorer")
+    at.text_input(key="ex_q").set_value("colis").run()
+    no_exception(at)
+    assert "20 résultat(s) affiché(s)" in texts(at)
+    assert at.query_params["q"] == "colis"
+    at.text_input(key="ex_q").set_value("introuvablemot").run()
+    assert at.info
+
+
+def test_dashboard_inbox_lists_open_tickets_by_sla(seeded: dict[str, Any]) -> None:
+    at = make_app("inbox")
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Tickets"] == "3"  # the closed one is filtered out by default
+    assert metrics["dépassé"] == "1" and metrics["à risque"] == "1"
+    body = texts(at)
+    assert "Fil de discussion" in "\n".join(e.label for e in at.expander)
+    assert "routing" in str(at.dataframe[-1].value["actor"].tolist())
+    assert body
+
+
+def _hash(password: str) -> str:
+    return "sha256:" + hashlib.sha256(password.encode()).hexdigest()
+
+
+def test_dashboard_login_limits_pages_by_role(seeded: dict[str, Any], monkeypatch: Any) -> None:
+    monkeypatch.setenv("LISTENING_DASHBOARD__PASSWORDS",
+                       f'{{"admin": "{_hash("root-pw")}", "support": "help-pw"}}')
+    get_settings.cache_clear()
+    at = make_app()
+    no_exception(at)
+    assert at.text_input(key="login_password") is not None
+    at.text_input(key="login_password").set_value("nope")
+    at.button[0].click().run()
+    assert "Mot de passe incorrect." in texts(at)
+    at.text_input(key="login_password").set_value("help-pw")
+    at.button[0].click().run()
+    no_exception(at)
+    assert at.title[0].value == "Boîte de réception"  # support lands on the inbox
+    assert "Rôle : support" in texts(at)
+    with pytest.raises(ValueError, match="Known pages: .*inbox.py.*explorer.py'\\]"):
+        at.switch_page("views/sources.py")  # not registered for the support role
+    at.switch_page("views/inbox.py").run()
+    assert at.form  # support may act on tickets
