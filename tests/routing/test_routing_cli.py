@@ -94,3 +94,23 @@ def test_cli_rules_test_with_real_analyzer(sqlite_store: Store) -> None:
                  "Ma commande n'est toujours pas livrée après trois semaines, je vais saisir mon avocat."])
     assert "legal_threat" in out["analysis"]["urgency"]
     assert out["matched_rule"] == "legal-threat" and out["action"]["priority"] == "P1"
+
+
+def test_cli_notifications_list_and_retry(sqlite_store: Store, make_doc: MakeDoc, monkeypatch: pytest.MonkeyPatch,
+                                          receiver: Any) -> None:
+    from listening.settings import get_settings
+
+    receiver.plan["/x"] = [410]
+    monkeypatch.setenv("LISTENING_ROUTING__TARGETS", json.dumps({"ops": {"kind": "webhook", "url": receiver.url + "/x"}}))
+    monkeypatch.setenv("LISTENING_ROUTING__TEAM_TARGETS", json.dumps({"support": ["ops"]}))
+    get_settings.cache_clear()
+    make_doc(sqlite_store, "Je saisis mon avocat", urgency=["legal_threat"])
+    out = _json(["route"])
+    assert out["notifications"]["dead"] == 1 and "HTTP 410" in out["notifications"]["errors"][0]
+    [row] = _json(["notifications", "list", "--status", "dead"])
+    assert row["event"] == "ticket.created" and row["attempts"] == 1
+    receiver.plan["/x"] = [200]
+    assert _json(["notifications", "retry"])["requeued"] == 1
+    assert _json(["notifications", "deliver"])["sent"] == 1
+    assert _json(["notifications", "list", "--status", "sent"])[0]["id"] == row["id"]
+    assert _json(["alerts", "list", "--status", "all"]) == []

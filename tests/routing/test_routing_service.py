@@ -138,3 +138,18 @@ def test_service_sla_breach_recorded_once(sqlite_store: Store, make_doc: MakeDoc
         assert inbox.list_tickets(s, breached_only=True, now=later)[0]["sla"] == "breached"
         events = [n.event for n in s.scalars(select(Notification).order_by(Notification.id))]
     assert events == ["ticket.created", "ticket.sla_breached"]
+
+
+def test_service_ignored_ticket_records_follow_up_without_reopening(sqlite_store: Store, make_doc: MakeDoc) -> None:
+    settings = load_settings()
+    make_doc(sqlite_store, "Spam livraison", author="a_s", thread_id="t9", topics={"delivery": "negative"})
+    route_pending(sqlite_store, settings)
+    [ticket] = _tickets(sqlite_store)
+    with sqlite_store.session() as s:
+        inbox.ignore(s, ticket.id, actor="alice", note="spam")
+    make_doc(sqlite_store, "Encore du spam livraison", author="a_s", thread_id="t9", topics={"delivery": "negative"})
+    assert route_pending(sqlite_store, settings)["attached"] == 1
+    with sqlite_store.session() as s:
+        detail = inbox.ticket_detail(s, ticket.id)
+    assert detail["status"] == "ignored" and detail["events"][-1]["action"] == "follow_up"
+    assert len(detail["follow_ups"]) == 1
