@@ -229,7 +229,7 @@ def _nbsp(match: re.Match[str]) -> str:
     return "\u00a0" * len(match.group(0))
 
 
-def escape_markdown(value: str) -> str:
+def escape_markdown(value: str, line_start: bool = True) -> str:
     """Backslash-escape every ASCII punctuation character: no markup, link, HTML or directive.
 
     A zero-width space after ``http``/``www``/``@`` also stops GFM from turning bare URLs
@@ -237,8 +237,12 @@ def escape_markdown(value: str) -> str:
     """
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _AUTOLINK.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], value)
-    lines = [_MD_SPECIAL.sub(r"\\\1", _LEADING_SPACE.sub(_nbsp, line)) for line in value.split("\n")]
-    return "  \n".join(lines)
+    lines = value.split("\n")
+    out = [
+        _MD_SPECIAL.sub(r"\\\1", _LEADING_SPACE.sub(_nbsp, line) if i or line_start else line)
+        for i, line in enumerate(lines)
+    ]
+    return "  \n".join(out)
 
 
 def evidence_spans(topics: Any, length: int) -> list[tuple[int, int, str]]:
@@ -269,11 +273,11 @@ def highlighted_markdown(value: str, topics: Any, max_chars: int = 800) -> str:
     out: list[str] = []
     cursor = 0
     for start, end, _topic in evidence_spans(topics, len(shown)):
-        out.append(escape_markdown(shown[cursor:start]))
-        inner = escape_markdown(shown[start:end]).replace("  \n", " ")
+        out.append(escape_markdown(shown[cursor:start], line_start=cursor == 0))
+        inner = escape_markdown(shown[start:end].replace("\n", " "), line_start=start == 0)
         out.append(f":orange-background[{inner}]")
         cursor = end
-    out.append(escape_markdown(shown[cursor:]))
+    out.append(escape_markdown(shown[cursor:], line_start=cursor == 0))
     if len(value) > max_chars:
         out.append("…")
     return "".join(out)

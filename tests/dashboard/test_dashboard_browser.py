@@ -1,0 +1,99 @@
+"""A real headless Chromium against `listening dashboard` on a seeded store.
+
+Opens every page, saves a screenshot of each (in ``$DASHBOARD_SCREENSHOTS`` when set,
+else the test's temporary folder) and fails on any Streamlit exception shown in the page.
+Needs the ``chromium`` Debian package: the test fails in CI (CI=true) when it is
+missing, and is skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from dashboard_browser import Browser, find_chromium, free_port
+
+from listening.store import Store
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PAGES = {  # url path -> text the page must show once rendered
+    "": "Vue d'ensemble",
+    "inbox": "Détail du ticket",
+    "competitors": "Marques × critères du parcours client",
+    "explorer": "résultat(s) affiché(s)",
+    "sources": "Santé des sources",
+}
+
+
+@pytest.fixture
+def chromium() -> str:
+    binary = find_chromium()
+    if binary is None:
+        message = "chromium is not installed: apt-get install -y chromium"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture
+def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -> Any:
+    port = free_port()
+    listening = Path(sys.executable).with_name("listening")
+    log = (tmp_path / "dashboard.log").open("w")
+    proc = subprocess.Popen(
+        [str(listening), "dashboard", "--headless", "--port", str(port)],
+        env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"`listening dashboard` exited: {(tmp_path / 'dashboard.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the dashboard did not answer its health check within 60 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.slow
+def test_dashboard_browser_every_page(chromium: str, dashboard_url: str, tmp_path: Path) -> None:
+    shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    browser = Browser(chromium)
+    try:
+        for path, ready in PAGES.items():
+            browser.open(f"{dashboard_url}/{path}", ready_text=ready, timeout=90)
+            name = path or "overview"
+            browser.screenshot(shots / f"{name}.png")
+            assert (shots / f"{name}.png").stat().st_size > 10_000, f"{name}: blank screenshot"
+            assert browser.exceptions() == [], f"{name}: Streamlit exception shown"
+            page_text = browser.text()
+            assert "Traceback" not in page_text, name
+            assert "Page not found" not in page_text, name
+            if path == "":
+                assert browser.count("[data-testid='stVegaLiteChart']") >= 3
+                assert "<script>window.__xss" in page_text  # shown as text ...
+                assert browser.evaluate("window.__xss === undefined")  # ... never run
+            if path == "competitors":
+                assert "▲" in page_text  # the significant difference is flagged
+    finally:
+        browser.close()
