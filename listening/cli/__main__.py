@@ -1,0 +1,5 @@
+"""`python -m listening.cli`."""
+
+from listening.cli import main
+
+main()
