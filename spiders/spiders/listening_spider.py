@@ -60,10 +60,10 @@ class ListeningSpider(scrapy.Spider):
 
     # ------------------------------------------------------------ seeding
 
-    def _request(
-        self, url: str, callback: Any, depth_meta: dict[str, Any] | None = None
-    ) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=depth_meta or {})
+    def _request(self, url: str, callback: Any, seed: bool = False) -> scrapy.Request:
+        # Seeds are never dropped by the duplicate filter, so that a redirect loop on
+        # them ends in a reported error rather than silently.
+        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=seed)
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.seed_requests():
@@ -74,17 +74,17 @@ class ListeningSpider(scrapy.Spider):
         discover = self.options.get("discover")
         if discover == "sitemap":
             sitemap = self.options.get("sitemap_url") or urljoin(url, "/sitemap.xml")
-            yield self._request(sitemap, self.parse_sitemap)
+            yield self._request(sitemap, self.parse_sitemap, seed=True)
             return
         if discover == "feed":
-            yield self._request(self.options.get("feed_url") or url, self.parse_feed)
+            yield self._request(self.options.get("feed_url") or url, self.parse_feed, seed=True)
             return
         for start in [url, *(self.options.get("start_urls") or [])]:
             if self.options.get("forum_engine") == "discourse" and not start.split("?")[0].endswith(
                 ".json"
             ):
                 start = start.rstrip("/") + ".json"
-            yield self._request(start, self.parse_page)
+            yield self._request(start, self.parse_page, seed=True)
 
     def _wanted(self, url: str) -> bool:
         return not self.patterns or any(p.search(url) for p in self.patterns)

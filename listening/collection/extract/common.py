@@ -68,6 +68,16 @@ def decode_html(data: bytes | str, declared: str | None = None) -> str:
             return data.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             continue
+    # The web's legacy default, windows-1252, when it reads as a western text (few
+    # accented letters); detection alone mistakes short texts for rare code pages.
+    try:
+        western = data.decode("cp1252")
+        letters = [c for c in western if c.isalpha()]
+        accented = sum(1 for c in letters if ord(c) > 127)
+        if letters and accented / len(letters) < 0.15:
+            return western
+    except UnicodeDecodeError:
+        pass
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")

@@ -1,0 +1,201 @@
+"""The spiders as they really run: `scrapy crawl` subprocesses against a local HTTP server,
+writing into a real store (SQLite, and PostgreSQL through the ``store`` fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spider_server import spider_server
+from sqlalchemy import func, select
+
+from listening.errors import CollectionError
+from listening.settings import Settings, load_settings
+from listening.store import Document, Source, Store
+from listening.store.sources import SourceSpec, add_source
+from spiders.launch import crawl_dir, run_crawl
+
+pytestmark = pytest.mark.slow
+FAST = {
+    "crawl_download_delay_s": 0,
+    "crawl_timeout_s": 1.5,
+    "crawl_retry_times": 1,
+    "crawl_retry_backoff_s": 0.2,
+    "crawl_max_page_bytes": 1_000_000,
+    "crawl_contact": "mailto:crawler@shop.example",
+}
+
+
+def _settings(tmp_path: Path, **collection: Any) -> Settings:
+    return load_settings(data_dir=str(tmp_path / "data"), collection={**FAST, **collection})
+
+
+def _add(store: Store, name: str, kind: str, url: str, **settings: Any) -> Source:
+    with store.session() as session:
+        source, _ = add_source(
+            session, SourceSpec(name=name, kind=kind, url=url, settings=settings)
+        )
+        source_id = source.id
+    return _reload(store, source_id)
+
+
+def _reload(store: Store, source_id: int) -> Source:
+    with store.session() as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        session.expunge(source)
+    return source
+
+
+def _count(store: Store, source_id: int) -> int:
+    with store.session() as session:
+        return int(
+            session.scalar(select(func.count(Document.id)).where(Document.source_id == source_id))
+            or 0
+        )
+
+
+def test_spiders_reviews_paginate_into_store_and_rerun_adds_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(store, "lampes", "review_site", f"{base}/pages/trustpilot_page1.html")
+        first = run_crawl(settings, source)
+        assert first["errors"] == [] and first["blocked"] is False
+        assert (first["new"], first["pages"]) == (3, 2)  # followed rel=next to page 2
+        assert _count(store, source.id) == 3
+        agents = {headers.get("User-Agent", "") for _path, headers in state.requests}
+        assert all("mailto:crawler@shop.example" in a and "listening" in a for a in agents)
+        assert any(path == "/robots.txt" for path, _h in state.requests)
+        assert not (
+            crawl_dir(settings, source.id) / "job"
+        ).exists()  # finished: no resume state left
+
+        second = run_crawl(settings, _reload(store, source.id))
+        assert second["new"] == 0 and second["updated"] == 0
+        assert second["not_modified"] == 1  # conditional GET answered 304: nothing re-read
+        conditional = [h for p, h in state.requests if p.endswith("trustpilot_page1.html")][-1]
+        assert "If-None-Match" in conditional
+        assert _count(store, source.id) == 3
+    with store.session() as session:
+        doc = session.scalars(
+            select(Document).where(Document.source_id == source.id).order_by(Document.id)
+        ).first()
+        assert (
+            doc is not None and doc.rating == 0.25 and doc.author != "Jeanne Martin"
+        )  # pseudonymised
+        assert doc.published_at is not None and doc.raw.get("merchant_reply")
+
+
+def test_spiders_stop_paginating_when_a_page_is_already_stored(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(sqlite_store, "forum", "forum", f"{base}/noetag/phpbb_thread.html")
+        first = run_crawl(settings, source)
+        assert (first["new"], first["pages"]) == (3, 2)
+        second = run_crawl(settings, _reload(sqlite_store, source.id))
+        assert second["new"] == 0 and second["duplicate"] == 2
+        assert second["pages"] == 1 and second["stopped_incremental"]
+    assert _count(sqlite_store, source.id) == 3
+
+
+def test_spiders_survive_faults_and_report_them(sqlite_store: Store, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        faults = [
+            "/flaky/xenforo_thread.html",
+            "/always500",
+            "/slow",
+            "/loop",
+            "/huge",
+            "/broken-encoding",
+            "/private/secret.html",
+        ]
+        source = _add(
+            sqlite_store,
+            "faults",
+            "forum",
+            f"{base}/pages/vbulletin_thread.html",
+            start_urls=[base + f for f in faults],
+        )
+        result = run_crawl(settings, source)
+        assert result["blocked"] is False
+        errors = " ".join(result["errors"])
+        assert "/always500" in errors and "500" in errors
+        assert "/slow" in errors
+        assert "/loop" in errors
+        assert "/huge" in errors
+        assert "robots.txt forbids" in errors and "/private/secret.html" in errors
+        assert not any(p.startswith("/private/") for p, _h in state.requests)
+        assert state.flaky_calls["/flaky/xenforo_thread.html"] == 2  # retried after the 500
+        assert result["new"] == 2 + 2 + 1  # vBulletin, XenForo after retry, the mis-declared page
+    with sqlite_store.session() as session:
+        texts = list(session.scalars(select(Document.text).where(Document.source_id == source.id)))
+    assert any(
+        "Händler war sehr freundlich" in t for t in texts
+    )  # decoded despite the wrong charset
+    assert any("Mein Paket" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"), [("/limited", "429"), ("/forbidden", "403"), ("/captcha", "captcha")]
+)
+def test_spiders_mark_source_blocked(
+    sqlite_store: Store, tmp_path: Path, path: str, reason: str
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(sqlite_store, f"blocked{reason}", "review_site", base + path)
+        result = run_crawl(settings, source)
+        assert result["blocked"] is True and reason in result["blocked_reason"]
+        assert result["new"] == 0
+        assert (
+            sum(1 for p, _h in state.requests if p == path) == 1
+        )  # never retried, never circumvented
+    blocked = _reload(sqlite_store, source.id)
+    assert blocked.blocked is True and reason in (blocked.blocked_reason or "")
+
+
+def test_spiders_discourse_json_api_fetches_missing_posts(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(
+            sqlite_store,
+            "discourse",
+            "forum",
+            f"{base}/discourse/t/colis-jamais-recu/321",
+            forum_engine="discourse",
+        )
+        result = run_crawl(settings, source)
+        assert result["errors"] == [] and result["new"] == 3
+        assert any("posts.json" in p and "post_ids" in p for p, _h in state.requests)
+
+
+def test_spiders_discover_from_sitemap_with_url_patterns(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(
+            sqlite_store,
+            "discovered",
+            "review_site",
+            base + "/",
+            discover="sitemap",
+            url_patterns=["trustpilot"],
+        )
+        result = run_crawl(settings, source)
+        assert result["new"] == 3
+        assert not any("phpbb" in p for p, _h in state.requests)  # filtered out by url_patterns
+
+
+def test_spiders_refuse_kinds_they_do_not_crawl(sqlite_store: Store, tmp_path: Path) -> None:
+    source = _add(sqlite_store, "feed", "feed", "http://127.0.0.1:9/feed.xml")
+    with pytest.raises(CollectionError, match="review_site, forum, blog"):
+        run_crawl(_settings(tmp_path), source)
