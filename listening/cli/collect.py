@@ -54,7 +54,7 @@ def collect(
 
     def progress(name: str, result: dict[str, Any]) -> None:
         if not quiet:
-            console.print(_status_line(name, result))
+            console.print(_status_line(name, result), soft_wrap=True)
 
     with err_console.status("collecting…", spinner="dots") if not quiet else _nullcontext():
         summary = run_collect(
@@ -70,7 +70,8 @@ def collect(
     console.print(
         f"Collected {summary['ran']} source(s): {summary['new']} new, {summary['updated']} updated, "
         f"{summary['duplicate']} duplicate, {summary['failed']} failed; "
-        f"{summary['failed_sources']} source(s) failed, {summary['skipped']} skipped."
+        f"{summary['failed_sources']} source(s) failed, {summary['skipped']} skipped.",
+        soft_wrap=True,
     )
 
 
@@ -127,13 +128,14 @@ def import_survey(
         print_json(report)
         return
     for rejected in report["rejected_rows"][:20]:
-        console.print(f"  rejected row {rejected['row']}: {rejected['reason']}")
+        console.print(f"  rejected row {rejected['row']}: {rejected['reason']}", soft_wrap=True)
     for warning in report["warnings"][:20]:
-        console.print(f"  row {warning['row']}: {warning['warning']}")
+        console.print(f"  row {warning['row']}: {warning['warning']}", soft_wrap=True)
     console.print(
         f"Imported {file} into {report['source']}: {report['new']} new, {report['duplicate']} "
         f"duplicate, {report['updated']} updated, {len(report['rejected_rows'])} rows rejected "
-        f"(encoding {report['encoding'] or 'n/a'})."
+        f"(encoding {report['encoding'] or 'n/a'}).",
+        soft_wrap=True,
     )
 
 
@@ -157,10 +159,11 @@ def import_email(
         print_json(report)
         return
     for skipped in report["skipped"][:20]:
-        console.print(f"  skipped {skipped['message']}: {skipped['reason']}")
+        console.print(f"  skipped {skipped['message']}: {skipped['reason']}", soft_wrap=True)
     console.print(
         f"Imported {path} into {report['source']}: {report['new']} new, {report['duplicate']} "
-        f"duplicate, {len(report['skipped'])} messages skipped."
+        f"duplicate, {len(report['skipped'])} messages skipped.",
+        soft_wrap=True,
     )
 
 
@@ -188,11 +191,12 @@ def serve(
             return
         col = summary["collection"]
         for result in col["sources"]:
-            console.print(_status_line(result["source"], result))
+            console.print(_status_line(result["source"], result), soft_wrap=True)
         down = summary.get("downstream")
         console.print(
             f"Pass done: {col['ran']} source(s) collected, {col['new']} new verbatims"
-            + (f"; downstream: {_short(down)}" if down else "")
+            + (f"; downstream: {_short(down)}" if down else ""),
+            soft_wrap=True,
         )
 
     def no_downstream(_store: Any, _settings: Any) -> dict[str, Any]:
@@ -200,7 +204,8 @@ def serve(
 
     if not json_out:
         console.print(
-            f"Serving: a pass every {settings.collection.serve_poll_seconds:g} s (Ctrl-C to stop)."
+            f"Serving: a pass every {settings.collection.serve_poll_seconds:g} s (Ctrl-C to stop).",
+            soft_wrap=True,
         )
     passes = run_serve(
         store,
@@ -212,7 +217,7 @@ def serve(
     if json_out:
         print_json({"passes": passes, "last": last})
     else:
-        console.print(f"Stopped after {passes} pass(es).")
+        console.print(f"Stopped after {passes} pass(es).", soft_wrap=True)
 
 
 def _short(down: Any) -> str:
@@ -260,7 +265,8 @@ def sources_import_opml(
         print_json({"created": created, "already_known": kept})
     else:
         console.print(
-            f"Imported {file}: {len(created)} feed sources added, {len(kept)} already known."
+            f"Imported {file}: {len(created)} feed sources added, {len(kept)} already known.",
+            soft_wrap=True,
         )
 
 

@@ -165,4 +165,4 @@ def test_emails_cli_import(sqlite_store: Store, tmp_path: Path) -> None:
         app, ["import", "email", str(eml), "--brand", "Maison Lumière", "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output.strip().splitlines()[-1])["new"] == 1
+    assert json.loads(result.stdout.strip().splitlines()[-1])["new"] == 1

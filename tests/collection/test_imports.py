@@ -179,10 +179,10 @@ def test_imports_cli_survey_json(sqlite_store: Store, tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output.strip().splitlines()[-1])
+    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["new"] == 3 and report["source"] == "survey:nps.csv"
     assert report["encoding"] == "utf-8-sig"
-    again = json.loads(CliRunner().invoke(app, args).output.strip().splitlines()[-1])
+    again = json.loads(CliRunner().invoke(app, args).stdout.strip().splitlines()[-1])
     assert again["new"] == 0
     bad = CliRunner().invoke(app, [*args[:4], "nope", *args[5:]])
     assert bad.exit_code != 0

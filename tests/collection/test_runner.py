@@ -173,3 +173,41 @@ def test_runner_collects_a_survey_file_source(store: Store, tmp_path: Path) -> N
     assert first["sources"][0]["new"] == 2
     again = collect(store, load_settings(), source_names=["nps"])
     assert (again["new"], again["duplicate"]) == (0, 2)
+
+
+def test_runner_cli_collect_and_opml_import(sqlite_store: Store, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from listening.cli import app
+    from listening.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    nothing = runner.invoke(app, ["collect"])
+    assert nothing.exit_code != 0
+    with feed_server({"/a": Resource(rss(ITEMS)), "/b": Resource(b"x", status=500)}) as server:
+        opml = tmp_path / "feeds.opml"
+        opml.write_text(
+            '<?xml version="1.0"?><opml version="1.0"><body>'
+            f'<outline text="Avis A" xmlUrl="{server.url("/a")}"/>'
+            f'<outline text="Avis B" xmlUrl="{server.url("/b")}"/></body></opml>',
+            encoding="utf-8",
+        )
+        imported = runner.invoke(
+            app, ["sources", "import-opml", str(opml), "--brand", "Luminéo", "--json"]
+        )
+        assert imported.exit_code == 0, imported.output
+        assert json.loads(imported.stdout.strip().splitlines()[-1])["created"] == [
+            "Avis A",
+            "Avis B",
+        ]
+        again = runner.invoke(app, ["sources", "import-opml", str(opml), "--json"])
+        assert json.loads(again.stdout.strip().splitlines()[-1])["already_known"] != []
+        result = runner.invoke(app, ["collect", "--all", "--json"])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        assert (summary["new"], summary["failed_sources"]) == (2, 1)
+        text = runner.invoke(app, ["collect", "--source", "Avis B"])
+        assert "HTTP 500" in text.output and "1 source(s) failed" in text.output
