@@ -1,0 +1,283 @@
+"""Checks on the project's own hand-written NLP data sets in ``nlp/data/``.
+
+They validate the JSONL schema and label vocabularies, the minimum counts the journey
+heads need (per topic, per urgency flag, no-topic and multi-topic items), the language
+mix, a few labelling rules from ``nlp/data/README.md``, and that no text is an exact or
+near duplicate of another inside a set or between the training and dev sets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz, process
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "nlp" / "data"
+JOURNEY_TRAIN = DATA_DIR / "journey_train.jsonl"
+JOURNEY_DEV = DATA_DIR / "journey_dev.jsonl"
+SENTIMENT_TRAIN = DATA_DIR / "sentiment_train.jsonl"
+
+TOPICS = {
+    "delivery",
+    "stock",
+    "customer_service",
+    "price",
+    "product",
+    "returns",
+    "payment",
+    "website",
+}
+SENTIMENTS = {"negative", "neutral", "positive"}
+INTENTS = {"complaint", "question", "praise", "suggestion", "other"}
+URGENCY = {"legal_threat", "churn", "safety", "public_escalation", "repeated_contact"}
+LANGS = {"fr", "en"}
+JOURNEY_KEYS = {"text", "lang", "topics", "sentiment", "intent", "urgency"}
+SENTIMENT_KEYS = {"text", "lang", "sentiment"}
+NEAR_DUPLICATE_RATIO = 90.0
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents, turn punctuation and separators into spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    no_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    spaced = "".join(" " if unicodedata.category(c)[0] in "PZ" else c for c in no_accents)
+    return " ".join(spaced.split())
+
+
+@cache
+def load(path: Path) -> tuple[dict[str, Any], ...]:
+    assert path.exists(), f"{path} is missing: the NLP data sets live in nlp/data/"
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            assert line.strip(), f"{path.name}:{number}: blank line"
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                pytest.fail(f"{path.name}:{number}: not valid JSON ({exc})")
+            assert isinstance(item, dict), f"{path.name}:{number}: not a JSON object"
+            item["_line"] = number
+            items.append(item)
+    return tuple(items)
+
+
+def _where(path: Path, item: dict[str, Any]) -> str:
+    return f"{path.name}:{item['_line']} {item['text'][:60]!r}"
+
+
+def _check_text_and_lang(path: Path, item: dict[str, Any]) -> list[str]:
+    problems = []
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip() or text != text.strip():
+        problems.append(f"{_where(path, item)}: text must be a non-empty stripped string")
+    elif len(text.split()) > 120:
+        problems.append(f"{_where(path, item)}: text longer than 120 words")
+    if item.get("lang") not in LANGS:
+        problems.append(f"{_where(path, item)}: lang {item.get('lang')!r} not in {sorted(LANGS)}")
+    if item.get("sentiment") not in SENTIMENTS:
+        problems.append(f"{_where(path, item)}: sentiment {item.get('sentiment')!r}")
+    return problems
+
+
+def _journey_problems(path: Path) -> list[str]:
+    problems = []
+    for item in load(path):
+        keys = set(item) - {"_line"}
+        if keys != JOURNEY_KEYS:
+            problems.append(f"{_where(path, item)}: keys {sorted(keys)} != {sorted(JOURNEY_KEYS)}")
+            continue
+        problems += _check_text_and_lang(path, item)
+        topics = item["topics"]
+        if not isinstance(topics, dict):
+            problems.append(f"{_where(path, item)}: topics must be an object topic -> sentiment")
+        else:
+            for topic, sentiment in topics.items():
+                if topic not in TOPICS or sentiment not in SENTIMENTS:
+                    problems.append(f"{_where(path, item)}: bad topic entry {topic}={sentiment}")
+        if item["intent"] not in INTENTS:
+            problems.append(f"{_where(path, item)}: intent {item['intent']!r}")
+        urgency = item["urgency"]
+        if (
+            not isinstance(urgency, list)
+            or not set(urgency) <= URGENCY
+            or len(set(urgency)) != len(urgency)
+        ):
+            problems.append(f"{_where(path, item)}: urgency {urgency!r}")
+    return problems
+
+
+def test_data_sets_journey_schema_and_vocabularies() -> None:
+    problems = _journey_problems(JOURNEY_TRAIN) + _journey_problems(JOURNEY_DEV)
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_data_sets_sentiment_schema_and_vocabularies() -> None:
+    problems = []
+    for item in load(SENTIMENT_TRAIN):
+        keys = set(item) - {"_line"}
+        if keys != SENTIMENT_KEYS:
+            problems.append(f"{_where(SENTIMENT_TRAIN, item)}: keys {sorted(keys)}")
+            continue
+        problems += _check_text_and_lang(SENTIMENT_TRAIN, item)
+    assert not problems, "\n".join(problems[:30])
+
+
+def _journey_counts(path: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for item in load(path):
+        counts["items"] += 1
+        counts[f"lang:{item['lang']}"] += 1
+        counts[f"intent:{item['intent']}"] += 1
+        topics = item["topics"]
+        counts["no_topic" if not topics else "with_topic"] += 1
+        if len(topics) > 1:
+            counts["multi_topic"] += 1
+        for topic, sentiment in topics.items():
+            counts[f"topic:{topic}"] += 1
+            if sentiment != "neutral":
+                counts[f"polar:{topic}"] += 1
+        for flag in item["urgency"]:
+            counts[f"urgency:{flag}"] += 1
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("path", "minimum"),
+    [
+        (
+            JOURNEY_TRAIN,
+            {"items": 900, "multi_topic": 200, "no_topic": 150, "polar": 120, "urgency": 40},
+        ),
+        (
+            JOURNEY_DEV,
+            {"items": 450, "multi_topic": 100, "no_topic": 80, "polar": 30, "urgency": 5},
+        ),
+    ],
+    ids=["train", "dev"],
+)
+def test_data_sets_journey_minimum_counts(path: Path, minimum: dict[str, int]) -> None:
+    counts = _journey_counts(path)
+    short = [
+        f"{key}: {counts[key]} < {minimum[key]}"
+        for key in ("items", "multi_topic", "no_topic")
+        if counts[key] < minimum[key]
+    ]
+    short += [
+        f"positive+negative mentions of {topic}: {counts[f'polar:{topic}']} < {minimum['polar']}"
+        for topic in sorted(TOPICS)
+        if counts[f"polar:{topic}"] < minimum["polar"]
+    ]
+    short += [
+        f"urgency {flag}: {counts[f'urgency:{flag}']} < {minimum['urgency']}"
+        for flag in sorted(URGENCY)
+        if counts[f"urgency:{flag}"] < minimum["urgency"]
+    ]
+    short += [
+        f"intent {intent}: {counts[f'intent:{intent}']} < 15"
+        for intent in sorted(INTENTS)
+        if counts[f"intent:{intent}"] < 15
+    ]
+    assert not short, f"{path.name} is below its minimum counts:\n" + "\n".join(short)
+
+
+@pytest.mark.parametrize(
+    ("path", "lowest_french", "highest_french"),
+    [(JOURNEY_TRAIN, 0.65, 0.82), (JOURNEY_DEV, 0.65, 0.82), (SENTIMENT_TRAIN, 0.70, 0.90)],
+    ids=["journey_train", "journey_dev", "sentiment_train"],
+)
+def test_data_sets_language_mix(path: Path, lowest_french: float, highest_french: float) -> None:
+    langs = Counter(item["lang"] for item in load(path))
+    share = langs["fr"] / sum(langs.values())
+    assert lowest_french <= share <= highest_french, f"{path.name}: French share {share:.2f}"
+
+
+def test_data_sets_sentiment_is_balanced_and_large_enough() -> None:
+    items = load(SENTIMENT_TRAIN)
+    assert len(items) >= 1200, f"sentiment_train has {len(items)} items, need >= 1200"
+    labels = Counter(item["sentiment"] for item in items)
+    for label in SENTIMENTS:
+        assert labels[label] / len(items) >= 0.28, f"sentiment {label}: {labels[label]} items"
+
+
+def _near_duplicates(
+    left: tuple[dict[str, Any], ...], right: tuple[dict[str, Any], ...] | None = None
+) -> list[str]:
+    a = [normalise(item["text"]) for item in left]
+    b = a if right is None else [normalise(item["text"]) for item in right]
+    others = left if right is None else right
+    scores = process.cdist(a, b, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_RATIO, workers=1)
+    found = []
+    for i, j in zip(*np.nonzero(scores), strict=True):
+        if right is None and j <= i:
+            continue
+        found.append(
+            f"{scores[i, j]:.0f}: line {left[i]['_line']} {left[i]['text']!r} ~ "
+            f"line {others[j]['_line']} {others[j]['text']!r}"
+        )
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [JOURNEY_TRAIN, JOURNEY_DEV, SENTIMENT_TRAIN], ids=lambda p: p.stem
+)
+def test_data_sets_no_near_duplicates_within_a_set(path: Path) -> None:
+    found = _near_duplicates(load(path))
+    assert not found, f"near-duplicate texts in {path.name}:\n" + "\n".join(found[:20])
+
+
+def test_data_sets_dev_shares_no_text_with_training_sets() -> None:
+    dev = load(JOURNEY_DEV)
+    found = _near_duplicates(dev, load(JOURNEY_TRAIN)) + _near_duplicates(
+        dev, load(SENTIMENT_TRAIN)
+    )
+    assert not found, "dev texts too close to training texts:\n" + "\n".join(found[:20])
+
+
+def test_data_sets_near_duplicate_check_catches_trivial_variants() -> None:
+    item = {"text": "Livraison rapide, rien à redire !", "_line": 1}
+    variant = {"text": "livraison RAPIDE rien a redire", "_line": 2}
+    other = {"text": "Le colis n'est jamais arrivé.", "_line": 3}
+    assert _near_duplicates((item, variant, other))
+    assert not _near_duplicates((item, other))
+
+
+LEGAL_CUES = re.compile(
+    r"porter plainte|porte plainte|plainte (déposée|en cours|pour)|dépose(r)? (une )?plainte"
+    r"|avocat|tribunal|mise en demeure|DGCCRF|small claims|solicitor|trading standards",
+    re.IGNORECASE,
+)
+
+
+def test_data_sets_journey_labels_follow_the_guidelines() -> None:
+    problems = []
+    for path in (JOURNEY_TRAIN, JOURNEY_DEV):
+        for item in load(path):
+            if not item["topics"] and item["intent"] == "complaint":
+                problems.append(f"{_where(path, item)}: no topic but intent complaint")
+            if LEGAL_CUES.search(item["text"]) and "legal_threat" not in item["urgency"]:
+                problems.append(f"{_where(path, item)}: legal cue without legal_threat")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_data_sets_journey_contains_the_support_lead_anchor_cases() -> None:
+    by_text = {normalise(item["text"]): item for item in load(JOURNEY_TRAIN)}
+    mixed = [item for text, item in by_text.items() if "livraison rapide mais sav" in text]
+    assert mixed and all(
+        item["topics"].get("delivery") == "positive"
+        and item["topics"].get("customer_service") == "negative"
+        for item in mixed
+    )
+    thanks = by_text["merci bonne journee"]
+    assert thanks["topics"] == {} and thanks["intent"] == "other" and not thanks["urgency"]
+    assert any(
+        "je vais porter plainte" in text and "legal_threat" in item["urgency"]
+        for text, item in by_text.items()
+    )
