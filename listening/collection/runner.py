@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from listening.collection import SourceBlockedError, locks
@@ -79,7 +80,9 @@ def select_sources(
         return sorted(((s.id, s.name) for s in chosen), key=lambda pair: pair[1])
 
 
-def _dispatch(store: Store, settings: Settings, source_id: int) -> dict[str, Any]:
+def _dispatch(
+    store: Store, settings: Settings, source_id: int, http: httpx.Client | None = None
+) -> dict[str, Any]:
     """Run the collector of the source's kind; returns counts and errors."""
     with store.session() as session:
         source = session.get(Source, source_id)
@@ -89,7 +92,7 @@ def _dispatch(store: Store, settings: Settings, source_id: int) -> dict[str, Any
     if source.kind == "feed":
         from listening.collection.feeds import collect_feed
 
-        return collect_feed(store, source_id, settings)
+        return collect_feed(store, source_id, settings, client=http)
     if source.kind == "survey":
         from listening.collection.imports import collect_survey_source
 
@@ -120,7 +123,8 @@ def run_source(
     source_id: int,
     name: str,
     owner: str | None = None,
-    dispatch: Callable[[Store, Settings, int], dict[str, Any]] = _dispatch,
+    dispatch: Callable[..., dict[str, Any]] = _dispatch,
+    http: httpx.Client | None = None,
 ) -> dict[str, Any]:
     """Collect one source under its lock, recording a run and the source's health."""
     owner = owner or locks.new_owner()
@@ -142,7 +146,7 @@ def run_source(
             run_id = run.id
         status, counts, errors, blocked_reason = "ok", dict.fromkeys(COUNT_KEYS, 0), [], None
         try:
-            outcome = dispatch(store, settings, source_id)
+            outcome = dispatch(store, settings, source_id, http)
             for key in COUNT_KEYS:
                 counts[key] = int(outcome.get(key, 0) or 0)
             errors = [str(e) for e in outcome.get("errors", [])]
@@ -204,13 +208,16 @@ def collect(
     chosen = select_sources(store, source_names, due_only)
     owner = locks.new_owner()
     results = []
-    for source_id, name in chosen:
-        if should_stop is not None and should_stop():
-            break
-        result = run_source(store, settings, source_id, name, owner=owner)
-        results.append(result)
-        if progress is not None:
-            progress(name, result)
+    from listening.collection.feeds import make_client
+
+    with make_client(settings) as http:  # one connection pool shared by the feed sources
+        for source_id, name in chosen:
+            if should_stop is not None and should_stop():
+                break
+            result = run_source(store, settings, source_id, name, owner=owner, http=http)
+            results.append(result)
+            if progress is not None:
+                progress(name, result)
     totals = {key: sum(int(r.get(key, 0)) for r in results) for key in COUNT_KEYS}
     return {
         "sources": results,
