@@ -146,6 +146,7 @@ def seed_sqlite(path: Path, n: int) -> Store:
 
     migration = import_module("listening.store.migrations.versions.0005_dashboard_fts")
     conn.execute(migration.SQLITE_BACKFILL)
+    conn.execute(migration.SQLITE_FACTS_BACKFILL)
     conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')")
     for _name, sql in triggers:
         conn.execute(sql)
@@ -169,7 +170,8 @@ def seed_postgresql(n: int) -> Store:
     raw = psycopg.connect("host=127.0.0.1 user=postgres dbname=test",
                           options=f"-csearch_path={PG_SCHEMA}")
     with raw, raw.cursor() as cur:
-        cur.execute("ALTER TABLE analyses DISABLE TRIGGER trg_analysis_topics_ai")
+        cur.execute("ALTER TABLE analyses DISABLE TRIGGER USER")
+        cur.execute("ALTER TABLE documents DISABLE TRIGGER USER")
         cur.execute("DROP INDEX IF EXISTS ix_documents_fts")
         brands, sources = _reference_rows(12)
         cur.executemany("INSERT INTO brands (id, name, is_own, aliases, created_at) "
@@ -193,8 +195,10 @@ def seed_postgresql(n: int) -> Store:
 
         migration = import_module("listening.store.migrations.versions.0005_dashboard_fts")
         cur.execute(migration.PG_BACKFILL)
+        cur.execute(migration.PG_FACTS_BACKFILL)
         cur.execute(f"CREATE INDEX ix_documents_fts ON documents USING gin ({migration.PG_FTS_EXPR})")
-        cur.execute("ALTER TABLE analyses ENABLE TRIGGER trg_analysis_topics_ai")
+        cur.execute("ALTER TABLE analyses ENABLE TRIGGER USER")
+        cur.execute("ALTER TABLE documents ENABLE TRIGGER USER")
         for table in ("documents", "analyses", "tickets", "sources", "brands"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT coalesce(max(id), 1) FROM {table}))")

@@ -22,6 +22,7 @@ from dashboards.sql import (
     Where,
     day_expr,
     document_where,
+    facts_where,
     topic_where,
     week_expr,
 )
@@ -93,48 +94,56 @@ def has_table(url: str, name: str) -> bool:
 
 # ------------------------------------------------------------------------ overview
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def overview_kpis(url: str, f: Filters) -> dict[str, int]:
-    w = document_where(f)
-    stmt, params = w.statement(
-        "SELECT count(*) AS documents, count(a.id) AS analysed, "
-        "sum(CASE WHEN a.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
-        "sum(CASE WHEN a.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative "
-        f"FROM documents AS d LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
-        "WHERE {where}"
+def document_counts(url: str, f: Filters) -> pd.DataFrame:
+    """Verbatims per local day, source, brand and latest sentiment: ONE scan of document_facts.
+
+    Columns: day, source_id, kind, brand, sentiment (None when not analysed), n. The KPIs,
+    the volume chart and the sentiment trend are all derived from it.
+    """
+    day, extra = day_expr(_dialect(url), "f.published_at", f.tz)
+    stmt, params = facts_where(f).statement(
+        f"SELECT {day} AS day, f.source_id AS source_id, f.brand_id AS brand_id, "
+        "f.sentiment AS sentiment, count(*) AS n FROM document_facts AS f WHERE {where} "
+        "GROUP BY 1, 2, 3, 4",
+        **extra,
     )
-    row = _frame(url, stmt, params).iloc[0]
-    return {k: int(row[k] or 0) for k in ("documents", "analysed", "positive", "negative")}
+    df = _frame(url, stmt, params)
+    kinds = {int(r.id): str(r.kind) for r in sources(url).itertuples()}
+    names = {int(r.id): str(r.name) for r in brands(url).itertuples()}
+    df["kind"] = [kinds.get(int(v), "?") for v in df["source_id"]]
+    df["brand"] = [names.get(int(v), "-") if pd.notna(v) else "-" for v in df["brand_id"]]
+    df["n"] = df["n"].astype(int)
+    return df
 
 
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def overview_kpis(url: str, f: Filters) -> dict[str, int]:
+    df = document_counts(url, f)
+    analysed = df[df["sentiment"].notna()]
+    return {
+        "documents": int(df["n"].sum()),
+        "analysed": int(analysed["n"].sum()),
+        "positive": int(analysed.loc[analysed["sentiment"] == "positive", "n"].sum()),
+        "negative": int(analysed.loc[analysed["sentiment"] == "negative", "n"].sum()),
+    }
+
+
 def volume_by_day(url: str, f: Filters) -> pd.DataFrame:
     """Verbatims per local day, source kind and brand."""
-    day, extra = day_expr(_dialect(url), "d.published_at", f.tz)
-    stmt, params = document_where(f).statement(
-        f"SELECT {day} AS day, s.kind AS kind, coalesce(b.name, '-') AS brand, count(*) AS n "
-        "FROM documents AS d JOIN sources AS s ON s.id = d.source_id "
-        "LEFT JOIN brands AS b ON b.id = d.brand_id WHERE {where} "
-        f"GROUP BY {day}, s.kind, coalesce(b.name, '-') ORDER BY 1",
-        **extra,
-    )
-    return _frame(url, stmt, params)
+    df = document_counts(url, f)
+    return df.groupby(["day", "kind", "brand"], as_index=False)["n"].sum().sort_values("day")
 
 
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def sentiment_by_day(url: str, f: Filters) -> pd.DataFrame:
     """Positive / neutral / negative verbatims per local day and brand (latest analysis)."""
-    day, extra = day_expr(_dialect(url), "d.published_at", f.tz)
-    stmt, params = document_where(f).statement(
-        f"SELECT {day} AS day, coalesce(b.name, '-') AS brand, "
-        "sum(CASE WHEN a.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
-        "sum(CASE WHEN a.sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
-        "sum(CASE WHEN a.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
-        f"FROM documents AS d JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
-        "LEFT JOIN brands AS b ON b.id = d.brand_id WHERE {where} "
-        f"GROUP BY {day}, coalesce(b.name, '-') ORDER BY 1",
-        **extra,
-    )
-    return _frame(url, stmt, params)
+    df = document_counts(url, f)
+    df = df[df["sentiment"].isin(["positive", "neutral", "negative"])]
+    out = df.pivot_table(index=["day", "brand"], columns="sentiment", values="n", aggfunc="sum",
+                         fill_value=0).reset_index()
+    for col in ("positive", "neutral", "negative"):
+        if col not in out:
+            out[col] = 0
+    out["n"] = out["positive"] + out["neutral"] + out["negative"]
+    return out[["day", "brand", "positive", "neutral", "negative", "n"]].sort_values("day")
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -225,17 +234,18 @@ def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> 
 def criterion_matrix(url: str, f: Filters) -> pd.DataFrame:
     """Per brand × topic: positive / neutral / negative mentions (topic-level sentiment)."""
     stmt, params = topic_where(f).statement(
-        "SELECT b.id AS brand_id, b.name AS brand, b.is_own AS is_own, t.topic AS topic, "
+        "SELECT t.brand_id AS brand_id, t.topic AS topic, "
         "sum(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
         "sum(CASE WHEN t.sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
         "sum(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
-        "FROM analysis_topics AS t JOIN brands AS b ON b.id = t.brand_id WHERE {where} "
-        "GROUP BY b.id, b.name, b.is_own, t.topic"
+        "FROM analysis_topics AS t WHERE {where} AND t.brand_id IS NOT NULL "
+        "GROUP BY t.brand_id, t.topic"
     )
     df = _frame(url, stmt, params)
-    if not df.empty:
-        df["is_own"] = df["is_own"].astype(bool)
-    return df
+    ref = brands(url)
+    df = df.merge(ref.rename(columns={"id": "brand_id", "name": "brand"}), on="brand_id")
+    df["is_own"] = df["is_own"].astype(bool)
+    return df[["brand_id", "brand", "is_own", "topic", "positive", "neutral", "negative", "n"]]
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)

@@ -179,3 +179,26 @@ def week_expr(dialect: str, column: str, tz: str) -> tuple[str, dict[str, Any]]:
     # SQLite: shift to local time, then back to Monday ('weekday 0' is the next Sunday)
     return (f"date({column}, :tz_shift, 'weekday 0', '-6 days')",
             {"tz_shift": f"{utc_offset_minutes(tz):+d} minutes"})
+
+
+def facts_where(f: Filters, alias: str = "f") -> Where:
+    """Filters on document_facts ``alias`` (one narrow row per document, latest sentiment)."""
+    w = Where()
+    w.add(f"{alias}.published_at >= :f_start AND {alias}.published_at < :f_end",
+          f_start=f.start_utc, f_end=f.end_utc)
+    if f.brand_ids:
+        w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
+    if f.source_ids:
+        w.add(f"{alias}.source_id IN :f_sources", f_sources=f.source_ids)
+    if f.kinds:
+        w.add(f"{alias}.source_id IN (SELECT s_k.id FROM sources AS s_k WHERE s_k.kind IN :f_kinds)",
+              f_kinds=f.kinds)
+    if f.languages:
+        w.add(f"{alias}.language IN :f_langs", f_langs=f.languages)
+    if f.sentiments:
+        w.add(f"{alias}.sentiment IN :f_sents", f_sents=f.sentiments)
+    if f.topics:
+        w.add(f"{alias}.document_id IN (SELECT t_f.document_id FROM analysis_topics AS t_f "
+              "WHERE t_f.topic IN :f_topics AND t_f.published_at >= :f_start "
+              "AND t_f.published_at < :f_end)", f_topics=f.topics)
+    return w

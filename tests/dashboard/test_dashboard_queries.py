@@ -124,13 +124,24 @@ def test_dashboard_analysis_topics_follow_the_store(seeded_store: tuple[Store, d
                 "SELECT topic, sentiment FROM analysis_topics WHERE document_id = :d ORDER BY topic"
             ), {"d": document_id})]
 
+    def fact_of(document_id: int) -> str | None:
+        with store.engine.connect() as conn:
+            return conn.execute(text("SELECT sentiment FROM document_facts WHERE document_id = :d"),
+                                {"d": document_id}).scalar_one_or_none()
+
     assert topics_of(doc_id) == [("delivery", "negative")]
+    assert fact_of(doc_id) == "negative"
     with store.session() as s:  # a newer model version replaces the topics
         s.add(Analysis(document_id=doc_id, model_version="v2", sentiment="positive",
                        sentiment_score=0.5, intent="praise", urgency=[], actionable=False,
                        topics=[{"topic": "price", "sentiment": "positive"},
                                {"topic": "stock", "sentiment": "neutral"}, "junk", {"x": 1}]))
     assert topics_of(doc_id) == [("price", "positive"), ("stock", "neutral")]
+    assert fact_of(doc_id) == "positive"  # the document's latest sentiment follows
+    with store.session() as s:  # an analysis corrected in place
+        s.execute(text("UPDATE analyses SET sentiment = 'neutral' WHERE document_id = :d "
+                       "AND model_version = 'v2'"), {"d": doc_id})
+    assert fact_of(doc_id) == "neutral"
     moved = datetime(2020, 1, 1, tzinfo=UTC)
     with store.session() as s:  # re-dated documents move in the aggregates
         doc = s.get(Document, doc_id)
@@ -141,7 +152,10 @@ def test_dashboard_analysis_topics_follow_the_store(seeded_store: tuple[Store, d
     with store.session() as s:  # deleting analyses and documents removes their rows
         s.execute(delete(Analysis).where(Analysis.document_id == doc_id, Analysis.model_version == "v2"))
     assert topics_of(doc_id) == []
+    assert fact_of(doc_id) == "negative"  # back to the remaining analysis
     with store.session() as s:
         s.execute(delete(Document).where(Document.id == ids["documents"][1]))
         assert s.scalar(select(Document.id).where(Document.id == ids["documents"][1])) is None
     assert topics_of(ids["documents"][1]) == []
+    assert fact_of(ids["documents"][1]) is None
+    assert queries.overview_kpis(store.url, old)["documents"] == 1

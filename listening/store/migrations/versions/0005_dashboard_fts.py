@@ -5,6 +5,9 @@
   ``analyses`` (insert) and ``documents`` (brand / date update); rows go with
   their analysis or document (foreign keys ON DELETE CASCADE). The dashboard
   aggregates topic × sentiment on it without parsing JSON at read time.
+- ``document_facts``: one narrow row per document (date, brand, source, language and the
+  sentiment of its latest analysis), kept by triggers on ``documents`` and ``analyses``;
+  the volume and sentiment charts scan its covering index instead of documents ⋈ analyses.
 - Full-text search: SQLite FTS5 external-content table ``documents_fts`` (title,
   text; accents folded) kept by triggers; PostgreSQL a GIN index on
   ``to_tsvector('simple', coalesce(title, '') || ' ' || text)``.
@@ -23,10 +26,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-SQLITE_UP = [
-    # topics of a new analysis replace those of older analyses of the same document
-    """
-    CREATE TRIGGER trg_analysis_topics_ai AFTER INSERT ON analyses BEGIN
+SQLITE_TOPICS_BODY = """
       DELETE FROM analysis_topics WHERE document_id = NEW.document_id;
       INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
       SELECT NEW.id, NEW.document_id, d.brand_id, d.published_at,
@@ -36,6 +36,50 @@ SQLITE_UP = [
                           THEN NEW.topics ELSE '[]' END) AS j
       WHERE d.id = NEW.document_id AND j.type = 'object'
         AND json_type(j.value, '$.topic') = 'text';
+"""
+
+SQLITE_UP = [
+    # topics of a new analysis replace those of older analyses of the same document
+    f"CREATE TRIGGER trg_analysis_topics_ai AFTER INSERT ON analyses BEGIN {SQLITE_TOPICS_BODY} END",
+    f"""
+    CREATE TRIGGER trg_analysis_topics_au AFTER UPDATE OF topics ON analyses
+    WHEN NEW.id = (SELECT max(id) FROM analyses WHERE document_id = NEW.document_id)
+    BEGIN {SQLITE_TOPICS_BODY} END
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_di AFTER INSERT ON documents BEGIN
+      INSERT INTO document_facts (document_id, published_at, brand_id, source_id, language)
+      VALUES (NEW.id, NEW.published_at, NEW.brand_id, NEW.source_id, NEW.language);
+    END
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_du
+    AFTER UPDATE OF published_at, brand_id, source_id, language ON documents BEGIN
+      UPDATE document_facts SET published_at = NEW.published_at, brand_id = NEW.brand_id,
+             source_id = NEW.source_id, language = NEW.language
+      WHERE document_id = NEW.id;
+    END
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_ai AFTER INSERT ON analyses BEGIN
+      UPDATE document_facts
+      SET analysis_id = NEW.id, sentiment = CASE WHEN NEW.error IS NULL THEN NEW.sentiment END
+      WHERE document_id = NEW.document_id AND (analysis_id IS NULL OR analysis_id <= NEW.id);
+    END
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_au AFTER UPDATE OF sentiment, error ON analyses BEGIN
+      UPDATE document_facts SET sentiment = CASE WHEN NEW.error IS NULL THEN NEW.sentiment END
+      WHERE document_id = NEW.document_id AND analysis_id = NEW.id;
+    END
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_ad AFTER DELETE ON analyses BEGIN
+      UPDATE document_facts
+      SET analysis_id = (SELECT max(a.id) FROM analyses AS a WHERE a.document_id = OLD.document_id),
+          sentiment = (SELECT CASE WHEN a.error IS NULL THEN a.sentiment END FROM analyses AS a
+                       WHERE a.document_id = OLD.document_id ORDER BY a.id DESC LIMIT 1)
+      WHERE document_id = OLD.document_id AND analysis_id = OLD.id;
     END
     """,
     """
@@ -83,12 +127,25 @@ SQLITE_BACKFILL = """
       AND j.type = 'object' AND json_type(j.value, '$.topic') = 'text'
 """
 
+SQLITE_FACTS_BACKFILL = """
+    INSERT INTO document_facts (document_id, published_at, brand_id, source_id, language,
+                                analysis_id, sentiment)
+    SELECT d.id, d.published_at, d.brand_id, d.source_id, d.language, a.id,
+           CASE WHEN a.error IS NULL THEN a.sentiment END
+    FROM documents AS d
+    LEFT JOIN analyses AS a
+      ON a.id = (SELECT max(a2.id) FROM analyses AS a2 WHERE a2.document_id = d.id)
+"""
+
 PG_FTS_EXPR = "to_tsvector('simple', coalesce(title, '') || ' ' || text)"
 
 PG_UP = [
     """
     CREATE FUNCTION analysis_topics_from_analysis() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+      IF NEW.id < (SELECT max(id) FROM analyses WHERE document_id = NEW.document_id) THEN
+        RETURN NEW;
+      END IF;
       DELETE FROM analysis_topics WHERE document_id = NEW.document_id;
       INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
       SELECT NEW.id, NEW.document_id, d.brand_id, d.published_at, e->>'topic', e->>'sentiment'
@@ -105,6 +162,54 @@ PG_UP = [
     FOR EACH ROW EXECUTE FUNCTION analysis_topics_from_analysis()
     """,
     """
+    CREATE TRIGGER trg_analysis_topics_au AFTER UPDATE OF topics ON analyses
+    FOR EACH ROW EXECUTE FUNCTION analysis_topics_from_analysis()
+    """,
+    """
+    CREATE FUNCTION document_facts_from_document() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        INSERT INTO document_facts (document_id, published_at, brand_id, source_id, language)
+        VALUES (NEW.id, NEW.published_at, NEW.brand_id, NEW.source_id, NEW.language);
+      ELSE
+        UPDATE document_facts SET published_at = NEW.published_at, brand_id = NEW.brand_id,
+               source_id = NEW.source_id, language = NEW.language
+        WHERE document_id = NEW.id;
+      END IF;
+      RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_di AFTER INSERT ON documents
+    FOR EACH ROW EXECUTE FUNCTION document_facts_from_document()
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_du
+    AFTER UPDATE OF published_at, brand_id, source_id, language ON documents
+    FOR EACH ROW EXECUTE FUNCTION document_facts_from_document()
+    """,
+    """
+    CREATE FUNCTION document_facts_from_analysis() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        UPDATE document_facts
+        SET analysis_id = (SELECT max(a.id) FROM analyses AS a WHERE a.document_id = OLD.document_id),
+            sentiment = (SELECT CASE WHEN a.error IS NULL THEN a.sentiment END FROM analyses AS a
+                         WHERE a.document_id = OLD.document_id ORDER BY a.id DESC LIMIT 1)
+        WHERE document_id = OLD.document_id AND analysis_id = OLD.id;
+        RETURN OLD;
+      END IF;
+      UPDATE document_facts
+      SET analysis_id = NEW.id, sentiment = CASE WHEN NEW.error IS NULL THEN NEW.sentiment END
+      WHERE document_id = NEW.document_id AND (analysis_id IS NULL OR analysis_id <= NEW.id);
+      RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER trg_document_facts_ai AFTER INSERT OR DELETE OR UPDATE OF sentiment, error
+    ON analyses FOR EACH ROW EXECUTE FUNCTION document_facts_from_analysis()
+    """,
+    """
     CREATE FUNCTION analysis_topics_from_document() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       UPDATE analysis_topics SET brand_id = NEW.brand_id, published_at = NEW.published_at
@@ -118,6 +223,16 @@ PG_UP = [
     """,
     f"CREATE INDEX ix_documents_fts ON documents USING gin ({PG_FTS_EXPR})",
 ]
+
+PG_FACTS_BACKFILL = """
+    INSERT INTO document_facts (document_id, published_at, brand_id, source_id, language,
+                                analysis_id, sentiment)
+    SELECT d.id, d.published_at, d.brand_id, d.source_id, d.language, a.id,
+           CASE WHEN a.error IS NULL THEN a.sentiment END
+    FROM documents AS d
+    LEFT JOIN (SELECT DISTINCT ON (document_id) id, document_id, sentiment, error
+               FROM analyses ORDER BY document_id, id DESC) AS a ON a.document_id = d.id
+"""
 
 PG_BACKFILL = """
     INSERT INTO analysis_topics (analysis_id, document_id, brand_id, published_at, topic, sentiment)
@@ -150,10 +265,30 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analysis_topics")),
     )
+    op.create_table(
+        "document_facts",
+        sa.Column("document_id", sa.Integer(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("brand_id", sa.Integer(), nullable=True),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("analysis_id", sa.Integer(), nullable=True),
+        sa.Column("sentiment", sa.String(length=10), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], ondelete="CASCADE",
+            name=op.f("fk_document_facts_document_id_documents"),
+        ),
+        sa.PrimaryKeyConstraint("document_id", name=op.f("pk_document_facts")),
+    )
+    op.create_index(
+        "ix_document_facts_published", "document_facts",
+        ["published_at", "brand_id", "source_id", "language", "sentiment"],
+    )
     op.create_index("ix_analysis_topics_document_id", "analysis_topics", ["document_id"])
     op.create_index("ix_analysis_topics_analysis_id", "analysis_topics", ["analysis_id"])
     op.create_index(
-        "ix_analysis_topics_published", "analysis_topics", ["published_at", "topic", "sentiment"]
+        "ix_analysis_topics_published", "analysis_topics",
+        ["published_at", "brand_id", "topic", "sentiment", "document_id"],
     )
     op.create_index(
         "ix_analysis_topics_brand_published",
@@ -167,25 +302,36 @@ def upgrade() -> None:
         for statement in SQLITE_UP:
             op.execute(statement)
         op.execute(SQLITE_BACKFILL)
+        op.execute(SQLITE_FACTS_BACKFILL)
     elif dialect == "postgresql":
         for statement in PG_UP:
             op.execute(statement)
         op.execute(PG_BACKFILL)
+        op.execute(PG_FACTS_BACKFILL)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for name in ("trg_documents_fts_au", "trg_documents_fts_ad", "trg_documents_fts_ai",
-                     "trg_analysis_topics_du", "trg_analysis_topics_ai"):
+                     "trg_analysis_topics_du", "trg_analysis_topics_au", "trg_analysis_topics_ai",
+                     "trg_document_facts_di", "trg_document_facts_du", "trg_document_facts_ai",
+                     "trg_document_facts_au", "trg_document_facts_ad"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS documents_fts")
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_documents_fts")
         op.execute("DROP TRIGGER IF EXISTS trg_analysis_topics_du ON documents")
         op.execute("DROP TRIGGER IF EXISTS trg_analysis_topics_ai ON analyses")
+        op.execute("DROP TRIGGER IF EXISTS trg_analysis_topics_au ON analyses")
+        op.execute("DROP TRIGGER IF EXISTS trg_document_facts_ai ON analyses")
+        op.execute("DROP TRIGGER IF EXISTS trg_document_facts_di ON documents")
+        op.execute("DROP TRIGGER IF EXISTS trg_document_facts_du ON documents")
+        op.execute("DROP FUNCTION IF EXISTS document_facts_from_analysis()")
+        op.execute("DROP FUNCTION IF EXISTS document_facts_from_document()")
         op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_document()")
         op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_analysis()")
     op.drop_index("ix_documents_thread_id", table_name="documents")
     op.drop_index("ix_analyses_document_id_id", table_name="analyses")
     op.drop_table("analysis_topics")
+    op.drop_table("document_facts")
