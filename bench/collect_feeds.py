@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import random
 import resource
 import sys
 import tempfile
@@ -23,40 +24,155 @@ from pathlib import Path
 from typing import Any
 
 ITEMS_PER_FEED = 10
-WORDS = [
+VOCABULARY = [
     "livraison",
     "rapide",
+    "lente",
     "colis",
     "abîmé",
+    "cassé",
+    "intact",
+    "carton",
+    "emballage",
+    "soigné",
+    "transporteur",
+    "relais",
+    "domicile",
+    "retard",
+    "semaine",
+    "jours",
+    "heure",
     "service",
     "client",
+    "conseiller",
+    "téléphone",
+    "mail",
+    "réponse",
     "remboursement",
-    "prix",
-    "qualité",
-    "lampe",
-    "suspension",
-    "abat-jour",
-    "ampoule",
+    "avoir",
     "retour",
     "échange",
+    "étiquette",
+    "formulaire",
+    "délai",
+    "prix",
+    "cher",
+    "abordable",
+    "promotion",
+    "réduction",
+    "code",
+    "frais",
+    "port",
+    "gratuit",
+    "qualité",
+    "finition",
+    "solide",
+    "fragile",
+    "lampe",
+    "suspension",
+    "applique",
+    "abat-jour",
+    "ampoule",
+    "led",
+    "variateur",
+    "lumière",
+    "chaude",
+    "froide",
+    "douce",
+    "salon",
+    "chambre",
+    "cuisine",
+    "couloir",
+    "bureau",
+    "montage",
+    "notice",
+    "vis",
+    "câble",
+    "interrupteur",
     "stock",
     "rupture",
-    "paiement",
-    "site",
+    "disponible",
     "commande",
-    "délai",
-    "emballage",
+    "annulée",
+    "paiement",
+    "carte",
+    "refusé",
+    "débité",
+    "deux",
+    "fois",
+    "site",
+    "bug",
+    "panier",
+    "compte",
+    "mot",
+    "passe",
+    "application",
+    "recommande",
+    "déçu",
+    "ravi",
+    "satisfait",
+    "content",
+    "furieux",
+    "jamais",
+    "encore",
+    "toujours",
+    "vraiment",
+    "très",
+    "trop",
+    "peu",
+    "assez",
+    "bien",
+    "mal",
+    "parfait",
+    "correct",
+    "moyen",
+    "nul",
+    "superbe",
+    "magnifique",
+    "joli",
+    "élégant",
+    "moderne",
+    "vintage",
+    "laiton",
+    "verre",
+    "tissu",
+    "bois",
+    "métal",
+    "noir",
+    "blanc",
+    "doré",
+    "taille",
+    "grande",
+    "petite",
+    "conforme",
+    "photo",
+    "description",
+    "couleur",
+    "différente",
+    "marque",
+    "merci",
+    "équipe",
+    "vendeur",
+    "boutique",
+    "magasin",
+    "avis",
+    "note",
 ]
+
+
+def _review(n: int, i: int) -> str:
+    rng = random.Random(n * 1000 + i)
+    words = [rng.choice(VOCABULARY) for _ in range(rng.randint(15, 45))]
+    return " ".join(words).capitalize() + "."
 
 
 def _feed(n: int, version: int) -> bytes:
     items = []
     for i in range(ITEMS_PER_FEED + version):
-        words = " ".join(WORDS[(n * 7 + i * 3 + k) % len(WORDS)] for k in range(14))
         items.append(
             f"<item><title>Avis {n}-{i}</title><link>http://bench.example/{n}/{i}</link>"
             f'<guid isPermaLink="false">feed{n}-item{i}</guid><dc:creator>Client {n}-{i}</dc:creator>'
-            f"<description>Avis {n}-{i} : {words}.</description>"
+            f"<description>{_review(n, i)}</description>"
             f"<pubDate>Mon, 03 Mar 2025 {i % 24:02d}:00:00 +0100</pubDate></item>"
         )
     return (

@@ -23,8 +23,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import lru_cache
 
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
@@ -102,6 +104,26 @@ def _shingle_text(text: str) -> str:
     return " ".join(_PUNCT_RE.sub(" ", text.casefold()).split())
 
 
+@lru_cache(maxsize=16)
+def _lsh_params(threshold: float) -> tuple[int, int]:
+    """LSH bands and rows for a Jaccard threshold (datasketch integrates: computed once)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def signature(norm: str) -> MinHash:
+    """MinHash of the character 5-grams of a normalised text (crc32: fast, stable)."""
+    mh = MinHash(
+        num_perm=NUM_PERM,
+        permutations=_TEMPLATE.permutations,
+        scheme=_TEMPLATE.scheme,
+        hashfunc=zlib.crc32,
+    )
+    grams = {norm[i : i + SHINGLE] for i in range(max(1, len(norm) - SHINGLE + 1))}
+    mh.update_batch([g.encode() for g in grams])
+    return mh
+
+
 @dataclass
 class NearDuplicateIndex:
     """MinHash LSH over the recent verbatims of one brand, kept per process."""
@@ -114,31 +136,24 @@ class NearDuplicateIndex:
 
     def __post_init__(self) -> None:
         # LSH finds candidates generously; the rapidfuzz ratio decides.
-        self.lsh = MinHashLSH(threshold=max(0.3, self.threshold - 0.25), num_perm=NUM_PERM)
-
-    @staticmethod
-    def signature(norm: str) -> MinHash:
-        mh = MinHash(
-            num_perm=NUM_PERM, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme
+        self.lsh = MinHashLSH(
+            num_perm=NUM_PERM, params=_lsh_params(max(0.3, self.threshold - 0.25))
         )
-        grams = {norm[i : i + SHINGLE] for i in range(max(1, len(norm) - SHINGLE + 1))}
-        mh.update_batch([g.encode() for g in grams])
-        return mh
 
-    def add(self, doc_id: int, text: str, root: int | None) -> None:
+    def add(self, doc_id: int, text: str, root: int | None, sig: MinHash | None = None) -> None:
         if doc_id in self.texts:
             return
         norm = _shingle_text(text)
-        self.lsh.insert(doc_id, self.signature(norm))
+        self.lsh.insert(doc_id, sig if sig is not None else signature(norm))
         self.texts[doc_id] = norm
         self.roots[doc_id] = root or doc_id
         self.last_id = max(self.last_id, doc_id)
 
-    def find(self, text: str) -> int | None:
+    def find(self, text: str, sig: MinHash | None = None) -> int | None:
         """The earliest indexed verbatim ``text`` nearly duplicates (its root), or None."""
         norm = _shingle_text(text)
         best: int | None = None
-        for cand in self.lsh.query(self.signature(norm)):
+        for cand in self.lsh.query(sig if sig is not None else signature(norm)):
             if fuzz.ratio(norm, self.texts[cand]) >= self.threshold * 100:
                 root = self.roots.get(cand, cand)
                 best = root if best is None else min(best, root)
@@ -248,7 +263,7 @@ def _ingest_batch(
     cfg = settings.collection
     index = _index_for(store, brand_id, settings)
     external_ids = [item.external_id for item in batch]
-    linked: list[tuple[int, str, int | None]] = []
+    linked: list[tuple[int, str, int | None, MinHash]] = []
     with store.session() as session:
         known = set(
             session.scalars(
@@ -277,9 +292,10 @@ def _ingest_batch(
                 continue  # only verbatims this batch created are linked
             if len(text.split()) < cfg.near_duplicate_min_words:
                 continue
-            root = index.find(text)
+            sig = signature(_shingle_text(text))
+            root = index.find(text, sig)
             if root is None:
-                root = pending.find(text)
+                root = pending.find(text, sig)
             if root is not None and session.get(Document, root) is None:
                 root = None  # the earlier verbatim was deleted since it was indexed
             if root is not None:
@@ -287,8 +303,8 @@ def _ingest_batch(
                     update(Document).where(Document.id == doc_id).values(near_duplicate_of=root)
                 )
                 result.near_duplicates += 1
-            pending.add(doc_id, text, root)
-            linked.append((doc_id, text, root))
-    for doc_id, text, root in linked:  # committed: now the index may know them
-        index.add(doc_id, text, root)
+            pending.add(doc_id, text, root, sig)
+            linked.append((doc_id, text, root, sig))
+    for doc_id, text, root, sig in linked:  # committed: now the index may know them
+        index.add(doc_id, text, root, sig)
     return result

@@ -82,8 +82,11 @@ def clean_line(text: str | None) -> str | None:
 # ---------------------------------------------------------------- language
 
 
+LOW_ACCURACY_FROM = 120  # characters: lingua's trigram-only mode is as good on longer texts
+
+
 @lru_cache(maxsize=8)
-def _detector(candidates: tuple[str, ...], min_distance: float) -> Any:
+def _detector(candidates: tuple[str, ...], min_distance: float, low_accuracy: bool = False) -> Any:
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = []
@@ -94,11 +97,12 @@ def _detector(candidates: tuple[str, ...], min_distance: float) -> Any:
     if len(languages) < 2:  # lingua needs at least two languages to compare
         languages.append(Language.from_iso_code_639_1(IsoCode639_1.EN))
         languages.append(Language.from_iso_code_639_1(IsoCode639_1.FR))
-    return (
-        LanguageDetectorBuilder.from_languages(*set(languages))
-        .with_minimum_relative_distance(min_distance)
-        .build()
-    )
+    builder = LanguageDetectorBuilder.from_languages(
+        *set(languages)
+    ).with_minimum_relative_distance(min_distance)
+    if low_accuracy:
+        builder = builder.with_low_accuracy_mode()
+    return builder.build()
 
 
 def detect_language(
@@ -112,7 +116,9 @@ def detect_language(
     if not allowed or len(_LETTER_RE.findall(text)) < min_letters or len(text.split()) < 2:
         return UND
     candidates = tuple(sorted(set(allowed) | set(GUARD_LANGUAGES)))
-    found = _detector(candidates, min_distance).detect_language_of(text[:2000])
+    sample = text[:2000]
+    detector = _detector(candidates, min_distance, len(sample) >= LOW_ACCURACY_FROM)
+    found = detector.detect_language_of(sample)
     if found is None:
         return UND
     code = found.iso_code_639_1.name.lower()
