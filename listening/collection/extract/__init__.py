@@ -41,8 +41,10 @@ SOURCE_KIND_TO_EXTRACT = {
     "blog": "blog",
     "feed": "feed",
 }
+# XML declaration, stylesheet processing instructions, doctype and comments, then the root.
 _FEED_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF|RDF)\b", re.S
+    rb"^\s*(?:(?:<\?[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->)\s*)*<(?:rss|feed|rdf:RDF|RDF|channel)\b",
+    re.S | re.I,
 )
 
 __all__ = ["KINDS", "Extraction", "detect_kind", "extract", "item_to_json"]

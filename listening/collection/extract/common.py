@@ -35,7 +35,9 @@ _BLOCKS = {
 # Dates as forums and comment systems print them (day first, optional time).
 DATE_PATTERNS = (
     re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:?\d{2}|Z)?"),
-    re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s*(?:à\s*)?\d{1,2}[:h]\d{2})?"),
+    re.compile(
+        r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s*(?:à\s*)?\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\b\.?)?)?", re.I
+    ),
     re.compile(
         r"\b\d{1,2}\.?\s+(?:janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|oct|nov|déc|dec|"
         r"jan|feb|mar|apr|may|jun|jul|aug|sep|okt|dez|märz|januar|februar|april|juni|juli|august|"
