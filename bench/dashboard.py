@@ -152,6 +152,7 @@ def seed_sqlite(path: Path, n: int) -> Store:
         conn.execute(sql)
     conn.commit()
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return Store(url)
 
@@ -282,6 +283,8 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="where the SQLite file goes")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the stores seeded by a previous run (same --rows)")
     args = parser.parse_args()
     summary: dict[str, Any] = {"rows": args.rows, "repeat": args.repeat, "date": date.today().isoformat()}
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
@@ -289,7 +292,10 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(f"{backend}: seeding {args.rows:,} verbatims ...", flush=True)
         start = time.perf_counter()
-        if backend == "sqlite":
+        if args.reuse:
+            store = Store(f"sqlite:///{workdir / 'bench.db'}" if backend == "sqlite"
+                          else f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}")
+        elif backend == "sqlite":
             db = workdir / "bench.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)

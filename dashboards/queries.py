@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from dashboards.sql import (
     LATEST_ANALYSIS,
@@ -21,7 +21,6 @@ from dashboards.sql import (
     Filters,
     Where,
     day_expr,
-    document_where,
     facts_where,
     topic_where,
     week_expr,
@@ -38,7 +37,19 @@ MAX_ENTRIES = _SETTINGS.cache_max_entries
 def read_store(database_url: str) -> Store:
     """The read-only store every read page uses (one engine per URL)."""
     settings = get_settings().model_copy(update={"database_url": database_url})
-    return Store.from_settings(settings, read_only=True)
+    store = Store.from_settings(settings, read_only=True)
+    if store.dialect == "sqlite":
+        event.listen(store.engine, "connect", _sqlite_read_tuning)
+    return store
+
+
+def _sqlite_read_tuning(dbapi_conn: Any, _record: Any) -> None:
+    """Bigger page cache, memory-mapped reads and in-memory sorts for the aggregates."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA cache_size = -65536")  # 64 MiB
+    cur.execute("PRAGMA mmap_size = 1073741824")  # 1 GiB of address space, not memory
+    cur.execute("PRAGMA temp_store = MEMORY")
+    cur.close()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -84,6 +95,12 @@ def brands(url: str) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def sources(url: str) -> pd.DataFrame:
     return _frame(url, text("SELECT id, name, kind FROM sources ORDER BY name"), {})
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def has_documents(url: str) -> bool:
+    """Whether the store holds any verbatim at all (to tell "empty store" from "no match")."""
+    return not _frame(url, text("SELECT id FROM documents LIMIT 1"), {}).empty
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -212,21 +229,31 @@ _VERBATIM_COLUMNS = (
     "d.url AS url, d.rating AS rating, a.sentiment AS sentiment, a.intent AS intent, "
     "a.topics AS topics"
 )
-_VERBATIM_FROM = (
-    "FROM documents AS d JOIN sources AS s ON s.id = d.source_id "
-    "LEFT JOIN brands AS b ON b.id = d.brand_id "
-    f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
-)
+
+
+def _verbatims_for(url: str, pick_sql: str, w: Where, **extra: Any) -> pd.DataFrame:
+    """Full verbatim rows for the document ids chosen by ``pick_sql`` (a bounded subquery)."""
+    stmt, params = w.statement(
+        f"SELECT {_VERBATIM_COLUMNS} FROM ({pick_sql}) AS pick "
+        "JOIN documents AS d ON d.id = pick.document_id JOIN sources AS s ON s.id = d.source_id "
+        "LEFT JOIN brands AS b ON b.id = d.brand_id "
+        f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
+        "ORDER BY d.published_at DESC, d.id DESC",
+        **extra,
+    )
+    df = _frame(url, stmt, params)
+    return df.drop_duplicates("id").reset_index(drop=True)
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    stmt, params = document_where(f).statement(
-        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE {{where}} "
-        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim OFFSET :off",
-        lim=limit, off=offset,
+    """The newest verbatims within the filters (picked on document_facts' index)."""
+    return _verbatims_for(
+        url,
+        "SELECT f.document_id FROM document_facts AS f WHERE {where} "
+        "ORDER BY f.published_at DESC, f.document_id DESC LIMIT :lim OFFSET :off",
+        facts_where(f), lim=limit, off=offset,
     )
-    return _frame(url, stmt, params)
 
 
 # --------------------------------------------------------------------- competitors
@@ -266,14 +293,12 @@ def criterion_trend(url: str, f: Filters) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def topic_verbatims(url: str, f: Filters, limit: int = 50) -> pd.DataFrame:
     """Verbatims behind a brand × topic (× topic sentiment) cell, newest first."""
-    w = topic_where(f)
-    stmt, params = w.statement(
-        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE d.id IN "
-        "(SELECT t.document_id FROM analysis_topics AS t WHERE {where}) "
-        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim",
-        lim=limit,
+    return _verbatims_for(
+        url,
+        "SELECT t.document_id FROM analysis_topics AS t WHERE {where} "
+        "ORDER BY t.published_at DESC, t.document_id DESC LIMIT :lim",
+        topic_where(f), lim=limit,
     )
-    return _frame(url, stmt, params)
 
 
 # ------------------------------------------------------------------------ explorer
@@ -291,24 +316,26 @@ def fts5_query(query: str) -> str:
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def search(url: str, query: str, f: Filters, limit: int = 50) -> pd.DataFrame:
     """Full-text search (every word must match) with the filters; newest first."""
-    w: Where = document_where(f)
     query = query.strip()
-    if not query:
-        return latest_verbatims(url, f, limit)
+    w = facts_where(f)
     if _dialect(url) == "postgresql":
-        w.add("to_tsvector('simple', coalesce(d.title, '') || ' ' || d.text) @@ "
-              "plainto_tsquery('simple', :q)", q=query.replace("*", " "))
+        if not query.replace("*", "").strip():
+            return latest_verbatims(url, f, limit)
+        w.add("f.document_id IN (SELECT d_s.id FROM documents AS d_s WHERE "
+              "to_tsvector('simple', coalesce(d_s.title, '') || ' ' || d_s.text) @@ "
+              "plainto_tsquery('simple', :q))", q=query.replace("*", " "))
     else:
         match = fts5_query(query)
         if not match:
             return latest_verbatims(url, f, limit)
-        w.add("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q)", q=match)
-    stmt, params = w.statement(
-        f"SELECT {_VERBATIM_COLUMNS} {_VERBATIM_FROM} WHERE {{where}} "
-        "ORDER BY d.published_at DESC, d.id DESC LIMIT :lim",
-        lim=limit,
+        w.add("f.document_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q)",
+              q=match)
+    return _verbatims_for(
+        url,
+        "SELECT f.document_id FROM document_facts AS f WHERE {where} "
+        "ORDER BY f.published_at DESC, f.document_id DESC LIMIT :lim",
+        w, lim=limit,
     )
-    return _frame(url, stmt, params)
 
 
 # --------------------------------------------------------------------------- inbox

@@ -100,31 +100,6 @@ class Where:
         return stmt, params
 
 
-def document_where(f: Filters, alias: str = "d", doc_sentiment: bool = True) -> Where:
-    """Filters on documents ``alias`` (dates, brands, kinds, sources, languages, topics, sentiment)."""
-    w = Where()
-    w.add(f"{alias}.published_at >= :f_start AND {alias}.published_at < :f_end",
-          f_start=f.start_utc, f_end=f.end_utc)
-    if f.brand_ids:
-        w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
-    if f.source_ids:
-        w.add(f"{alias}.source_id IN :f_sources", f_sources=f.source_ids)
-    if f.kinds:
-        w.add(f"{alias}.source_id IN (SELECT s_k.id FROM sources AS s_k WHERE s_k.kind IN :f_kinds)",
-              f_kinds=f.kinds)
-    if f.languages:
-        w.add(f"{alias}.language IN :f_langs", f_langs=f.languages)
-    if f.topics:
-        w.add(f"{alias}.id IN (SELECT t_f.document_id FROM analysis_topics AS t_f "
-              "WHERE t_f.topic IN :f_topics)", f_topics=f.topics)
-    if f.sentiments and doc_sentiment:
-        w.add("EXISTS (SELECT 1 FROM analyses AS a_s WHERE a_s.document_id = "
-              f"{alias}.id AND a_s.sentiment IN :f_sents AND a_s.error IS NULL AND a_s.id = "
-              f"(SELECT max(a3.id) FROM analyses AS a3 WHERE a3.document_id = {alias}.id))",
-              f_sents=f.sentiments)
-    return w
-
-
 def topic_where(f: Filters, alias: str = "t") -> Where:
     """Filters on analysis_topics ``alias``: topic-level sentiment, documents joined only if needed."""
     w = Where()

@@ -16,7 +16,7 @@ st.title(t("page.competitors"))
 
 matrix = stats.criterion_stats(queries.criterion_matrix(url, f))
 if matrix.empty:
-    st.info(t("co.no_brands"))
+    st.info(t("co.no_brands") if queries.has_documents(url) else t("empty_store"))
     st.stop()
 
 metrics = {"net": t("co.net"), "sov": t("co.sov"), "n": t("co.volume")}

@@ -22,7 +22,7 @@ elif "q" in st.query_params:
 
 results = queries.search(url, query, f, limit=ui.settings().dashboard.page_size)
 if results.empty:
-    st.info(t("no_data"))
+    st.info(t("no_data") if queries.has_documents(url) else t("empty_store"))
     st.stop()
 st.caption(t("ex.results", n=len(results)))
 st.download_button(t("export_csv"), ui.export_frame(results).to_csv(index=False).encode(),

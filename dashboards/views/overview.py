@@ -15,10 +15,7 @@ st.title(t("page.overview"))
 
 kpis = queries.overview_kpis(url, f)
 if kpis["documents"] == 0:
-    total = queries.overview_kpis(
-        url, dataclasses.replace(f, start=f.start.replace(year=1970), brand_ids=(), kinds=(),
-                                 source_ids=(), languages=(), topics=(), sentiments=()))
-    st.info(t("no_data") if total["documents"] else t("empty_store"))
+    st.info(t("no_data") if queries.has_documents(url) else t("empty_store"))
     st.stop()
 
 analysed = kpis["analysed"]
