@@ -240,3 +240,16 @@ def test_feeds_opml_lists_feeds() -> None:
     ]
     with pytest.raises(CollectionError, match="not a valid OPML"):
         parse_opml(b"<opml")
+
+
+def test_feeds_atom_threading_gives_parent_ids() -> None:
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"
+      xmlns:thr="http://purl.org/syndication/thread/1.0"><title>Comments on: Suspensions</title>
+      <entry><id>c1</id><link href="http://b.example/p/#comment-1"/>
+        <content>Quel est le delai de livraison ?</content></entry>
+      <entry><id>c2</id><link href="http://b.example/p/#comment-2"/>
+        <thr:in-reply-to ref="c1" href="http://b.example/p/#comment-1"/>
+        <content>Trois semaines chez moi.</content></entry></feed>"""
+    first, reply = parse_feed_bytes(atom, "http://b.example/p/feed/atom/")
+    assert first.parent_id is None and reply.parent_id == "c1"
+    assert first.thread_id == reply.thread_id == "http://b.example/p/"
