@@ -167,14 +167,11 @@ def extract_reviews(
     html: str, url: str, root: _Element | None = None, language: str | None = None
 ) -> list[DocumentIn]:
     """Items for every schema.org review with text in the page."""
+    syntaxes = review_syntaxes(html)
+    if not syntaxes:
+        return []
     try:
-        data = extruct.extract(
-            html,
-            base_url=url,
-            syntaxes=["json-ld", "microdata", "rdfa"],
-            uniform=True,
-            errors="ignore",
-        )
+        data = extruct.extract(html, base_url=url, syntaxes=syntaxes, uniform=True, errors="ignore")
     except Exception:  # extruct chokes on some broken markup: no structured data then
         data = {}
     nodes: list[Any] = list(data.get("json-ld", [])) + list(data.get("microdata", []))
@@ -246,3 +243,21 @@ def has_review_markup(html: str) -> bool:
             html,
         )
     )
+
+
+_RDFA_REVIEW = re.compile(r"""(?:typeof|property)\s*=\s*["'][^"']*review""", re.I)
+
+
+def review_syntaxes(html: str) -> list[str]:
+    """The structured-data syntaxes worth parsing for reviews (RDFa parsing is slow)."""
+    low = html.lower()
+    if "review" not in low:
+        return []
+    syntaxes = []
+    if "ld+json" in low:
+        syntaxes.append("json-ld")
+    if "itemscope" in low:
+        syntaxes.append("microdata")
+    if _RDFA_REVIEW.search(html):
+        syntaxes.append("rdfa")
+    return syntaxes
