@@ -176,9 +176,11 @@ def run_source(
             if source is not None:
                 source.last_run_at = now
                 source.next_run_at = next_run(source.schedule_minutes, cfg.schedule_jitter, now)
-                if status == "ok":
+                if status == "ok":  # a blocked source run by name and now allowed is unblocked
                     source.last_success_at = now
                     source.last_error = errors[0] if errors else None
+                    source.blocked = False
+                    source.blocked_reason = None
                 else:
                     source.last_error = errors[0] if errors else status
                 if status == "blocked":

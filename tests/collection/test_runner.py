@@ -86,6 +86,15 @@ def test_runner_403_marks_the_source_blocked(store: Store) -> None:
     assert source.blocked and "HTTP 403" in (source.blocked_reason or "")
     assert not is_due(source, utcnow() + timedelta(days=2))
     assert collect(store, load_settings(), due_only=True)["sources"] == []
+    with feed_server({"/403": Resource(rss(ITEMS))}) as server:  # the site allows us again
+        with store.session() as session:
+            src = session.get(Source, sid)
+            assert src is not None
+            src.url = server.url("/403")
+        retry = collect(store, load_settings(), source_names=["blocked"])
+    assert retry["sources"][0]["status"] == "ok"
+    source = _source(store, sid)
+    assert not source.blocked and source.blocked_reason is None
 
 
 def test_runner_due_only_runs_due_sources(store: Store) -> None:
