@@ -37,7 +37,7 @@ def crawler_settings(cfg: CollectionSettings) -> dict[str, Any]:
         "USER_AGENT": f"{cfg.crawl_user_agent} (+{cfg.crawl_contact})",
         "CONCURRENT_REQUESTS_PER_DOMAIN": cfg.crawl_concurrency_per_domain,
         "DOWNLOAD_DELAY": cfg.crawl_download_delay_s,
-        "RANDOMIZE_DOWNLOAD_DELAY": cfg.crawl_download_delay_s > 0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if cfg.crawl_download_delay_s > 0 else 0.0,
         "AUTOTHROTTLE_START_DELAY": max(cfg.crawl_download_delay_s, 0.01),
         "DOWNLOAD_TIMEOUT": cfg.crawl_timeout_s,
         "RETRY_TIMES": cfg.crawl_retry_times,

@@ -13,7 +13,7 @@ USER_AGENT = "listening-spider/0.1 (self-hosted social listening; polite crawler
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50% around the delay
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -29,6 +29,7 @@ MEMUSAGE_ENABLED = True
 MEMUSAGE_LIMIT_MB = 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no code-execution HTTP endpoint in crawl processes
 
 # Retries with exponential backoff on 5xx and timeouts; 403/429 are never retried: they
 # mark the source blocked (see middlewares.BlockDetectionMiddleware).
