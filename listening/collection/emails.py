@@ -81,7 +81,11 @@ def _signature_block_follows(rest: list[str]) -> bool:
     block: list[str] = []
     for line in rest:
         stripped = line.strip()
-        if stripped.startswith(">") or _SIGNATURE_RE.match(line) or _REPLY_HEADER_RE.match(stripped):
+        if (
+            stripped.startswith(">")
+            or _SIGNATURE_RE.match(line)
+            or _REPLY_HEADER_RE.match(stripped)
+        ):
             break
         if stripped:
             block.append(stripped)
@@ -97,6 +101,22 @@ def _looks_like_header_block(lines: list[str], index: int) -> bool:
     )
 
 
+_HTML_QUOTE_RE = re.compile(r"<blockquote\b.*?</blockquote\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_REPLY_START_RE = re.compile(
+    r"<div[^>]*(class=[\"']?(gmail_quote|moz-cite-prefix|yahoo_quoted)|id=[\"']?(divRplyFwdMsg|appendonsend))"
+    r"|<hr[^>]*id=[\"']?stopSpelling",
+    re.IGNORECASE,
+)
+
+
+def strip_html_quotes(html_text: str) -> str:
+    """An HTML body without the quoted message (blockquote, Gmail/Outlook/Thunderbird reply blocks)."""
+    start = _HTML_REPLY_START_RE.search(html_text)
+    if start:
+        html_text = html_text[: start.start()]
+    return _HTML_QUOTE_RE.sub("", html_text)
+
+
 def _body(message: Message) -> str:
     """The text/plain body (or the text of the HTML body) of a message."""
     if isinstance(message, EmailMessage):
@@ -110,7 +130,9 @@ def _body(message: Message) -> str:
             content = (
                 payload.decode("latin-1") if isinstance(payload, bytes) else str(payload or "")
             )
-        return clean_text(content) if part.get_content_subtype() == "html" else str(content)
+        if part.get_content_subtype() == "html":
+            return clean_text(strip_html_quotes(str(content)))
+        return str(content)
     payload = message.get_payload(decode=True)
     return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
 

@@ -166,3 +166,23 @@ def test_emails_cli_import(sqlite_store: Store, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1])["new"] == 1
+
+
+def test_emails_html_only_reply_drops_the_quoted_message(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    msg = EmailMessage()
+    msg["From"] = "lea@example.org"
+    msg["Subject"] = "Re: votre commande"
+    msg["Message-ID"] = "<html1@client>"
+    msg.set_content(
+        "<div>Toujours rien reçu, je veux être remboursée.</div>"
+        '<div class="gmail_quote">Le lun. 3 mars, SAV a écrit :'
+        "<blockquote>Votre colis arrive demain.</blockquote></div>",
+        subtype="html",
+    )
+    eml = tmp_path / "html.eml"
+    eml.write_bytes(msg.as_bytes())
+    assert import_emails(sqlite_store, load_settings(), eml, "Maison Lumière")["new"] == 1
+    (doc,) = documents(sqlite_store)
+    assert doc.text == "Toujours rien reçu, je veux être remboursée."
