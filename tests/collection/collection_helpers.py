@@ -48,6 +48,7 @@ class Resource:
     etag: str | None = None
     last_modified: str | None = None
     delay: float = 0.0
+    location: str | None = None  # for redirects
 
 
 @dataclass
@@ -96,6 +97,8 @@ def _handler(server_state: FeedServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header("ETag", res.etag)
                 if res is not None and res.last_modified:
                     self.send_header("Last-Modified", res.last_modified)
+                if res is not None and res.location:
+                    self.send_header("Location", res.location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if body:

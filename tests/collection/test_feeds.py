@@ -173,12 +173,19 @@ def test_feeds_http_faults_give_clear_errors(store: Store) -> None:
             "/500": Resource(b"boom", status=500, content_type="text/plain"),
             "/slow": Resource(rss(RSS_ITEMS), delay=2.0),
             "/403": Resource(b"no", status=403, content_type="text/plain"),
+            "/loop": Resource(b"", status=302, location="/loop"),
+            "/big": Resource(b"<rss>" + b" " * 5000 + b"</rss>"),
         }
     ) as server:
+        tiny = load_settings(collection={"feed_max_bytes": 2048})
+        sid = make_source(store, name="big", url=server.url("/big"))
+        with pytest.raises(CollectionError, match="larger than 2048 bytes"):
+            collect_feed(store, sid, tiny)
         cases = {
             "/500": "answered HTTP 500",
             "/slow": "timed out",
             "/missing": "answered HTTP 404",
+            "/loop": "too many redirects",
         }
         for path, message in cases.items():
             sid = make_source(store, name=path, url=server.url(path))
