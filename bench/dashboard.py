@@ -147,6 +147,8 @@ def seed_sqlite(path: Path, n: int) -> Store:
     migration = import_module("listening.store.migrations.versions.0005_dashboard_fts")
     conn.execute(migration.SQLITE_BACKFILL)
     conn.execute(migration.SQLITE_FACTS_BACKFILL)
+    for statement in migration.rollup_backfill("sqlite"):
+        conn.execute(statement)
     conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')")
     for _name, sql in triggers:
         conn.execute(sql)
@@ -172,7 +174,8 @@ def seed_postgresql(n: int) -> Store:
                           options=f"-csearch_path={PG_SCHEMA}")
     with raw, raw.cursor() as cur:
         cur.execute("ALTER TABLE analyses DISABLE TRIGGER USER")
-        cur.execute("ALTER TABLE documents DISABLE TRIGGER USER")
+        for table in ("documents", "document_facts", "analysis_topics"):
+            cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         cur.execute("DROP INDEX IF EXISTS ix_documents_fts")
         brands, sources = _reference_rows(12)
         cur.executemany("INSERT INTO brands (id, name, is_own, aliases, created_at) "
@@ -197,9 +200,12 @@ def seed_postgresql(n: int) -> Store:
         migration = import_module("listening.store.migrations.versions.0005_dashboard_fts")
         cur.execute(migration.PG_BACKFILL)
         cur.execute(migration.PG_FACTS_BACKFILL)
+        for statement in migration.rollup_backfill("postgresql"):
+            cur.execute(statement)
         cur.execute(f"CREATE INDEX ix_documents_fts ON documents USING gin ({migration.PG_FTS_EXPR})")
         cur.execute("ALTER TABLE analyses ENABLE TRIGGER USER")
-        cur.execute("ALTER TABLE documents ENABLE TRIGGER USER")
+        for table in ("documents", "document_facts", "analysis_topics"):
+            cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         for table in ("documents", "analyses", "tickets", "sources", "brands"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT coalesce(max(id), 1) FROM {table}))")
@@ -214,8 +220,8 @@ def seed_postgresql(n: int) -> Store:
 def page_workloads(url: str) -> dict[str, Callable[[], None]]:
     """What each page queries on first display with default filters (last 90 days)."""
     today = datetime.now(UTC).date()
-    f = Filters(start=today - timedelta(days=89), end=today, tz="Europe/Paris")
-    own = Filters(start=f.start, end=f.end, tz=f.tz, brand_ids=(1,))
+    f = Filters(start=today - timedelta(days=89), end=today)
+    own = Filters(start=f.start, end=f.end, brand_ids=(1,))
     now = queries.now_utc()
 
     def overview() -> None:
@@ -229,7 +235,7 @@ def page_workloads(url: str) -> dict[str, Callable[[], None]]:
         queries.latest_verbatims(url, f, 30)
 
     def overview_filtered() -> None:
-        g = Filters(start=f.start, end=f.end, tz=f.tz, brand_ids=(2,), topics=("delivery",),
+        g = Filters(start=f.start, end=f.end, brand_ids=(2,), topics=("delivery",),
                     sentiments=("negative",), languages=("fr",))
         queries.overview_kpis(url, g)
         queries.volume_by_day(url, g)
@@ -245,8 +251,8 @@ def page_workloads(url: str) -> dict[str, Callable[[], None]]:
 
     def competitors() -> None:
         queries.criterion_matrix(url, f)
-        queries.criterion_trend(url, Filters(start=f.start, end=f.end, tz=f.tz, topics=("delivery",)))
-        queries.topic_verbatims(url, Filters(start=f.start, end=f.end, tz=f.tz, brand_ids=(2,),
+        queries.criterion_trend(url, Filters(start=f.start, end=f.end, topics=("delivery",)))
+        queries.topic_verbatims(url, Filters(start=f.start, end=f.end, brand_ids=(2,),
                                              topics=("delivery",)), 50)
 
     def explorer() -> None:

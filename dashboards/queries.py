@@ -8,6 +8,7 @@ plain data (DataFrames, dicts). Results are cached by ``st.cache_data`` for
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,8 +23,9 @@ from dashboards.sql import (
     Where,
     day_expr,
     facts_where,
+    rollup_where,
+    topic_rollup_usable,
     topic_where,
-    week_expr,
 )
 from listening.settings import get_settings
 from listening.store import Store
@@ -112,23 +114,33 @@ def has_table(url: str, name: str) -> bool:
 # ------------------------------------------------------------------------ overview
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def document_counts(url: str, f: Filters) -> pd.DataFrame:
-    """Verbatims per local day, source, brand and latest sentiment: ONE scan of document_facts.
+    """Verbatims per UTC day, source, brand and latest sentiment.
 
-    Columns: day, source_id, kind, brand, sentiment (None when not analysed), n. The KPIs,
-    the volume chart and the sentiment trend are all derived from it.
+    Read from the ``daily_documents`` rollup (a few rows per day), or, with a topic
+    filter, from one scan of ``document_facts``' index. Columns: day (``YYYY-MM-DD``),
+    source_id, kind, brand, sentiment (None when not analysed), n. The KPIs, the volume
+    chart and the sentiment trend all derive from it.
     """
-    day, extra = day_expr(_dialect(url), "f.published_at", f.tz)
-    stmt, params = facts_where(f).statement(
-        f"SELECT {day} AS day, f.source_id AS source_id, f.brand_id AS brand_id, "
-        "f.sentiment AS sentiment, count(*) AS n FROM document_facts AS f WHERE {where} "
-        "GROUP BY 1, 2, 3, 4",
-        **extra,
-    )
+    if f.topics:
+        day = day_expr(_dialect(url), "f.published_at")
+        stmt, params = facts_where(f).statement(
+            f"SELECT {day} AS day, f.source_id AS source_id, coalesce(f.brand_id, 0) AS brand_id, "
+            "coalesce(f.sentiment, '') AS sentiment, count(*) AS n FROM document_facts AS f "
+            "WHERE {where} GROUP BY 1, 2, 3, 4"
+        )
+    else:
+        stmt, params = rollup_where(f, "r").statement(
+            "SELECT r.day AS day, r.source_id AS source_id, r.brand_id AS brand_id, "
+            "r.sentiment AS sentiment, sum(r.n) AS n FROM daily_documents AS r WHERE {where} "
+            "GROUP BY 1, 2, 3, 4 HAVING sum(r.n) <> 0"
+        )
     df = _frame(url, stmt, params)
     kinds = {int(r.id): str(r.kind) for r in sources(url).itertuples()}
     names = {int(r.id): str(r.name) for r in brands(url).itertuples()}
+    df["day"] = [str(v)[:10] for v in df["day"]]
     df["kind"] = [kinds.get(int(v), "?") for v in df["source_id"]]
-    df["brand"] = [names.get(int(v), "-") if pd.notna(v) else "-" for v in df["brand_id"]]
+    df["brand"] = [names.get(int(v), "-") for v in df["brand_id"]]
+    df["sentiment"] = [v or None for v in df["sentiment"]]
     df["n"] = df["n"].astype(int)
     return df
 
@@ -164,13 +176,48 @@ def sentiment_by_day(url: str, f: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def topic_counts(url: str, f: Filters) -> pd.DataFrame:
+    """Topic mentions per UTC day, brand (0: none), topic and topic-level sentiment.
+
+    From the ``daily_topics`` rollup, or from ``analysis_topics`` when a source, kind or
+    language filter needs the documents. The heatmap, the competitor matrix and trend
+    and the spikes all derive from it.
+    """
+    if topic_rollup_usable(f):
+        stmt, params = rollup_where(f, "r", topics=True).statement(
+            "SELECT r.day AS day, r.brand_id AS brand_id, r.topic AS topic, "
+            "r.sentiment AS sentiment, sum(r.n) AS n FROM daily_topics AS r WHERE {where} "
+            "GROUP BY 1, 2, 3, 4 HAVING sum(r.n) <> 0"
+        )
+    else:
+        day = day_expr(_dialect(url), "t.published_at")
+        stmt, params = topic_where(f).statement(
+            f"SELECT {day} AS day, coalesce(t.brand_id, 0) AS brand_id, t.topic AS topic, "
+            "coalesce(t.sentiment, '') AS sentiment, count(*) AS n FROM analysis_topics AS t "
+            "WHERE {where} GROUP BY 1, 2, 3, 4"
+        )
+    df = _frame(url, stmt, params)
+    df["day"] = [str(v)[:10] for v in df["day"]]
+    df["sentiment"] = [v if v in ("positive", "negative") else "neutral" for v in df["sentiment"]]
+    df["brand_id"] = df["brand_id"].astype(int)
+    df["n"] = df["n"].astype(int)
+    return df
+
+
 def topic_sentiment(url: str, f: Filters) -> pd.DataFrame:
-    """Topic × topic-level sentiment counts (from analysis_topics)."""
-    stmt, params = topic_where(f).statement(
-        "SELECT t.topic AS topic, coalesce(t.sentiment, 'neutral') AS sentiment, count(*) AS n "
-        "FROM analysis_topics AS t WHERE {where} GROUP BY t.topic, coalesce(t.sentiment, 'neutral')"
-    )
-    return _frame(url, stmt, params)
+    """Topic × topic-level sentiment counts."""
+    df = topic_counts(url, f)
+    return df.groupby(["topic", "sentiment"], as_index=False)["n"].sum()
+
+
+def _by_sentiment(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = df.pivot_table(index=keys, columns="sentiment", values="n", aggfunc="sum",
+                         fill_value=0).reset_index()
+    for col in ("positive", "neutral", "negative"):
+        if col not in out:
+            out[col] = 0
+    out["n"] = out["positive"] + out["neutral"] + out["negative"]
+    return out
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -188,39 +235,27 @@ def open_alerts(url: str, limit: int = 20) -> pd.DataFrame:
     return _frame(url, stmt, {"lim": limit})
 
 
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def topic_spikes(url: str, f: Filters, recent_days: int = 7, baseline_days: int = 28) -> pd.DataFrame:
-    """Per topic: mentions in the last ``recent_days`` of the range vs the weeks before.
+    """Per topic: mentions in the last ``recent_days`` of the range vs the ``baseline_days`` before.
 
     ``expected`` is the baseline rate scaled to the recent window; ``z`` is the Poisson
     score (recent - expected) / sqrt(expected + 1). The caller keeps the rising ones.
     """
-    end = f.end_utc
-    recent_start = end - timedelta(days=recent_days)
+    recent_start = f.end - timedelta(days=recent_days - 1)
     base_start = recent_start - timedelta(days=baseline_days)
-    fw = Filters(start=f.start, end=f.end, tz=f.tz, brand_ids=f.brand_ids, kinds=f.kinds,
-                 source_ids=f.source_ids, languages=f.languages, topics=f.topics,
-                 sentiments=f.sentiments)
-    w = topic_where(fw)
-    w.clauses[0] = "t.published_at >= :b_start AND t.published_at < :f_end"
-    w.params.pop("f_start", None)
-    w.datetimes.discard("f_start")
-    stmt, params = w.statement(
-        "SELECT t.topic AS topic, "
-        "sum(CASE WHEN t.published_at >= :r_start THEN 1 ELSE 0 END) AS recent, "
-        "sum(CASE WHEN t.published_at < :r_start THEN 1 ELSE 0 END) AS baseline, "
-        "sum(CASE WHEN t.published_at >= :r_start AND t.sentiment = 'negative' THEN 1 ELSE 0 END)"
-        " AS recent_negative FROM analysis_topics AS t WHERE {where} GROUP BY t.topic",
-        b_start=base_start, r_start=recent_start,
-    )
-    df = _frame(url, stmt, params)
+    df = topic_counts(url, dataclasses.replace(f, start=base_start))
     if df.empty:
-        return df.assign(expected=[], z=[])
-    df[["recent", "baseline", "recent_negative"]] = df[
-        ["recent", "baseline", "recent_negative"]].fillna(0).astype(int)
-    df["expected"] = df["baseline"] * recent_days / baseline_days
-    df["z"] = (df["recent"] - df["expected"]) / (df["expected"] + 1) ** 0.5
-    return df.sort_values("z", ascending=False).reset_index(drop=True)
+        return pd.DataFrame(columns=["topic", "recent", "baseline", "recent_negative",
+                                     "expected", "z"])
+    recent = df["day"] >= recent_start.isoformat()
+    out = pd.DataFrame({
+        "recent": df[recent].groupby("topic")["n"].sum(),
+        "baseline": df[~recent].groupby("topic")["n"].sum(),
+        "recent_negative": df[recent & (df["sentiment"] == "negative")].groupby("topic")["n"].sum(),
+    }).fillna(0).astype(int).reset_index(names="topic")
+    out["expected"] = out["baseline"] * recent_days / baseline_days
+    out["z"] = (out["recent"] - out["expected"]) / (out["expected"] + 1) ** 0.5
+    return out.sort_values("z", ascending=False).reset_index(drop=True)
 
 
 _VERBATIM_COLUMNS = (
@@ -257,37 +292,32 @@ def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> 
 
 
 # --------------------------------------------------------------------- competitors
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def criterion_matrix(url: str, f: Filters) -> pd.DataFrame:
     """Per brand × topic: positive / neutral / negative mentions (topic-level sentiment)."""
-    stmt, params = topic_where(f).statement(
-        "SELECT t.brand_id AS brand_id, t.topic AS topic, "
-        "sum(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
-        "sum(CASE WHEN t.sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
-        "sum(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
-        "FROM analysis_topics AS t WHERE {where} AND t.brand_id IS NOT NULL "
-        "GROUP BY t.brand_id, t.topic"
-    )
-    df = _frame(url, stmt, params)
-    ref = brands(url)
-    df = df.merge(ref.rename(columns={"id": "brand_id", "name": "brand"}), on="brand_id")
-    df["is_own"] = df["is_own"].astype(bool)
-    return df[["brand_id", "brand", "is_own", "topic", "positive", "neutral", "negative", "n"]]
+    df = topic_counts(url, f)
+    df = df[df["brand_id"] != 0]
+    columns = ["brand_id", "brand", "is_own", "topic", "positive", "neutral", "negative", "n"]
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    out = _by_sentiment(df, ["brand_id", "topic"])
+    ref = brands(url).rename(columns={"id": "brand_id", "name": "brand"})
+    out = out.merge(ref, on="brand_id")
+    out["is_own"] = out["is_own"].astype(bool)
+    return out[columns]
 
 
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def criterion_trend(url: str, f: Filters) -> pd.DataFrame:
-    """Per local week × brand × topic: positive / negative / all mentions."""
-    week, extra = week_expr(_dialect(url), "t.published_at", f.tz)
-    stmt, params = topic_where(f).statement(
-        f"SELECT {week} AS week, b.name AS brand, t.topic AS topic, "
-        "sum(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
-        "sum(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, count(*) AS n "
-        "FROM analysis_topics AS t JOIN brands AS b ON b.id = t.brand_id WHERE {where} "
-        f"GROUP BY {week}, b.name, t.topic ORDER BY 1",
-        **extra,
-    )
-    return _frame(url, stmt, params)
+    """Per week (Monday, UTC) × brand × topic: positive / negative / all mentions."""
+    df = topic_counts(url, f)
+    df = df[df["brand_id"] != 0]
+    if df.empty:
+        return pd.DataFrame(columns=["week", "brand", "topic", "positive", "negative", "n"])
+    days = pd.to_datetime(df["day"])
+    df = df.assign(week=(days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d"))
+    out = _by_sentiment(df, ["week", "brand_id", "topic"])
+    names = {int(r.id): str(r.name) for r in brands(url).itertuples()}
+    out["brand"] = [names.get(int(v), "-") for v in out["brand_id"]]
+    return out[["week", "brand", "topic", "positive", "negative", "n"]].sort_values("week")
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Date, TextClause, bindparam, text
 
 from listening.store.models import UTCDateTime
 
@@ -36,11 +35,14 @@ LATEST_ANALYSIS = "a.id = (SELECT max(a2.id) FROM analyses AS a2 WHERE a2.docume
 
 @dataclass(frozen=True)
 class Filters:
-    """What the user chose; dates are local calendar days (inclusive) in ``tz``."""
+    """What the user chose; ``start`` and ``end`` are whole UTC calendar days (inclusive).
+
+    Aggregates are bucketed by UTC day (the daily rollups are); timestamps of single
+    verbatims, tickets and runs are shown in the settings' time zone.
+    """
 
     start: date
     end: date
-    tz: str = "UTC"
     brand_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
     source_ids: tuple[int, ...] = ()
@@ -50,12 +52,12 @@ class Filters:
 
     @property
     def start_utc(self) -> datetime:
-        return datetime.combine(self.start, time(), ZoneInfo(self.tz)).astimezone(UTC)
+        return datetime.combine(self.start, time(), UTC)
 
     @property
     def end_utc(self) -> datetime:
         """Exclusive end: local midnight after the last day."""
-        return datetime.combine(self.end + timedelta(days=1), time(), ZoneInfo(self.tz)).astimezone(UTC)
+        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Where:
     params: dict[str, Any] = field(default_factory=dict)
     lists: set[str] = field(default_factory=set)
     datetimes: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
 
     def add(self, clause: str, **params: Any) -> None:
         self.clauses.append(clause)
@@ -76,6 +79,8 @@ class Where:
                 self.params[key] = list(value)
             elif isinstance(value, datetime):
                 self.datetimes.add(key)
+            elif isinstance(value, date):
+                self.dates.add(key)
 
     def sql(self) -> str:
         return " AND ".join(self.clauses) if self.clauses else "1 = 1"
@@ -85,6 +90,7 @@ class Where:
         params = dict(self.params)
         lists = set(self.lists)
         datetimes = set(self.datetimes)
+        dates = set(self.dates)
         for key, value in extra.items():
             params[key] = value
             if isinstance(value, list | tuple):
@@ -92,9 +98,12 @@ class Where:
                 lists.add(key)
             elif isinstance(value, datetime):
                 datetimes.add(key)
+            elif isinstance(value, date):
+                dates.add(key)
         stmt = text(sql.replace("{where}", self.sql()))
         binds: list[BindParameter[Any]] = [bindparam(k, expanding=True) for k in sorted(lists)]
         binds += [bindparam(k, type_=UTCDateTime()) for k in sorted(datetimes)]
+        binds += [bindparam(k, type_=Date()) for k in sorted(dates)]
         if binds:
             stmt = stmt.bindparams(*binds)
         return stmt, params
@@ -130,30 +139,44 @@ def topic_where(f: Filters, alias: str = "t") -> Where:
     return w
 
 
-def utc_offset_minutes(tz: str, at: datetime | None = None) -> int:
-    offset = (at or datetime.now(UTC)).astimezone(ZoneInfo(tz)).utcoffset()
-    return int(offset.total_seconds() // 60) if offset else 0
-
-
-def day_expr(dialect: str, column: str, tz: str) -> tuple[str, dict[str, Any]]:
-    """SQL giving the local calendar day ``YYYY-MM-DD`` of ``column``.
-
-    PostgreSQL converts with the real time zone; SQLite shifts by the zone's current
-    UTC offset (exact except across a daylight-saving change).
-    """
+def day_expr(dialect: str, column: str) -> str:
+    """SQL giving the UTC calendar day ``YYYY-MM-DD`` of the timestamp ``column``."""
     if dialect == "postgresql":
-        return f"to_char(({column} AT TIME ZONE :tz_name), 'YYYY-MM-DD')", {"tz_name": tz}
-    return f"date({column}, :tz_shift)", {"tz_shift": f"{utc_offset_minutes(tz):+d} minutes"}
+        return f"to_char(({column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+    return f"date({column})"
 
 
-def week_expr(dialect: str, column: str, tz: str) -> tuple[str, dict[str, Any]]:
-    """SQL giving the Monday (``YYYY-MM-DD``) of the local week of ``column``."""
+def week_of_day_expr(dialect: str, column: str) -> str:
+    """SQL giving the Monday (``YYYY-MM-DD``) of the week of the DATE ``column``."""
     if dialect == "postgresql":
-        return (f"to_char(date_trunc('week', {column} AT TIME ZONE :tz_name), 'YYYY-MM-DD')",
-                {"tz_name": tz})
-    # SQLite: shift to local time, then back to Monday ('weekday 0' is the next Sunday)
-    return (f"date({column}, :tz_shift, 'weekday 0', '-6 days')",
-            {"tz_shift": f"{utc_offset_minutes(tz):+d} minutes"})
+        return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"
+    return f"date({column}, 'weekday 0', '-6 days')"  # next Sunday (or today), back to Monday
+
+
+def rollup_where(f: Filters, alias: str, sentiments: bool = True, topics: bool = False) -> Where:
+    """Filters on a daily rollup (``daily_documents`` or, with ``topics``, ``daily_topics``)."""
+    w = Where()
+    w.add(f"{alias}.day >= :d_start AND {alias}.day <= :d_end", d_start=f.start, d_end=f.end)
+    if f.brand_ids:
+        w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
+    if f.sentiments and sentiments:
+        w.add(f"{alias}.sentiment IN :f_sents", f_sents=f.sentiments)
+    if topics and f.topics:
+        w.add(f"{alias}.topic IN :f_topics", f_topics=f.topics)
+    if not topics:
+        if f.source_ids:
+            w.add(f"{alias}.source_id IN :f_sources", f_sources=f.source_ids)
+        if f.kinds:
+            w.add(f"{alias}.source_id IN (SELECT s_k.id FROM sources AS s_k WHERE s_k.kind IN :f_kinds)",
+                  f_kinds=f.kinds)
+        if f.languages:
+            w.add(f"{alias}.language IN :f_langs", f_langs=f.languages)
+    return w
+
+
+def topic_rollup_usable(f: Filters) -> bool:
+    """daily_topics has no source or language: those filters need analysis_topics."""
+    return not (f.kinds or f.source_ids or f.languages)
 
 
 def facts_where(f: Filters, alias: str = "f") -> Where:

@@ -6,9 +6,8 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -136,15 +135,16 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
-def local_today() -> date:
-    return datetime.now(ZoneInfo(tz())).date()
+def utc_today() -> date:
+    """Date filters are whole UTC days (the daily rollups are)."""
+    return datetime.now(UTC).date()
 
 
 def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source", "lang", "topic",
                                                        "sent")) -> Filters:
     """Sidebar filters initialised from, and written back to, the URL query parameters."""
     qp = st.query_params
-    today = local_today()
+    today = utc_today()
     start = _date(qp.get("start")) or today - timedelta(days=settings().dashboard.default_days - 1)
     end = _date(qp.get("end")) or today
     if start > end:
@@ -184,7 +184,7 @@ def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source",
         elif param in qp:
             del qp[param]
     return Filters(
-        start=start, end=end, tz=tz(),
+        start=start, end=end,
         brand_ids=tuple(chosen.get("brand", ())), kinds=tuple(chosen.get("kind", ())),
         source_ids=tuple(chosen.get("source", ())), languages=tuple(chosen.get("lang", ())),
         topics=tuple(chosen.get("topic", ())), sentiments=tuple(chosen.get("sent", ())),

@@ -16,7 +16,7 @@ from listening.store import Analysis, Document, Store
 
 def _filters(**kw: Any) -> Filters:
     today = datetime.now(UTC).date()
-    return Filters(start=today - timedelta(days=60), end=today, tz="Europe/Paris", **kw)
+    return Filters(start=today - timedelta(days=60), end=today, **kw)
 
 
 @pytest.fixture

@@ -8,6 +8,10 @@
 - ``document_facts``: one narrow row per document (date, brand, source, language and the
   sentiment of its latest analysis), kept by triggers on ``documents`` and ``analyses``;
   the volume and sentiment charts scan its covering index instead of documents ⋈ analyses.
+- ``daily_documents`` / ``daily_topics``: per UTC day counts (documents by source, brand,
+  language and latest sentiment; topic mentions by brand, topic and topic sentiment),
+  kept by triggers on ``document_facts`` / ``analysis_topics`` (+1 / -1 upserts). The
+  charts read a few thousand rollup rows instead of scanning hundreds of thousands.
 - Full-text search: SQLite FTS5 external-content table ``documents_fts`` (title,
   text; accents folded) kept by triggers; PostgreSQL a GIN index on
   ``to_tsvector('simple', coalesce(title, '') || ' ' || text)``.
@@ -244,6 +248,118 @@ PG_BACKFILL = """
     WHERE json_typeof(e) = 'object' AND json_typeof(e->'topic') = 'string'
 """
 
+# ----------------------------------------------------------------- daily rollups
+# keys are NOT NULL so the upsert's conflict target works: no brand = 0, unknown = ''
+SQLITE_DAY = "date({col})"
+PG_DAY = "(({col}) AT TIME ZONE 'UTC')::date"
+
+
+def _rollup_sql(dialect: str) -> dict[str, str]:
+    day = SQLITE_DAY if dialect == "sqlite" else PG_DAY
+    return {
+        "doc_minus": (
+            "UPDATE daily_documents SET n = n - 1 WHERE day = " + day.format(col="OLD.published_at")
+            + " AND source_id = OLD.source_id AND brand_id = coalesce(OLD.brand_id, 0)"
+            " AND language = coalesce(OLD.language, '') AND sentiment = coalesce(OLD.sentiment, '')"
+        ),
+        "doc_plus": (
+            "INSERT INTO daily_documents (day, source_id, brand_id, language, sentiment, n) "
+            "SELECT " + day.format(col="NEW.published_at") + ", NEW.source_id, "
+            "coalesce(NEW.brand_id, 0), coalesce(NEW.language, ''), coalesce(NEW.sentiment, ''), 1 "
+            "WHERE NEW.published_at IS NOT NULL "
+            "ON CONFLICT (day, source_id, brand_id, language, sentiment) "
+            "DO UPDATE SET n = daily_documents.n + 1"
+        ),
+        "topic_minus": (
+            "UPDATE daily_topics SET n = n - 1 WHERE day = " + day.format(col="OLD.published_at")
+            + " AND brand_id = coalesce(OLD.brand_id, 0) AND topic = OLD.topic"
+            " AND sentiment = coalesce(OLD.sentiment, '')"
+        ),
+        "topic_plus": (
+            "INSERT INTO daily_topics (day, brand_id, topic, sentiment, n) "
+            "SELECT " + day.format(col="NEW.published_at") + ", coalesce(NEW.brand_id, 0), "
+            "NEW.topic, coalesce(NEW.sentiment, ''), 1 WHERE NEW.published_at IS NOT NULL "
+            "ON CONFLICT (day, brand_id, topic, sentiment) DO UPDATE SET n = daily_topics.n + 1"
+        ),
+        "doc_backfill": (
+            "INSERT INTO daily_documents (day, source_id, brand_id, language, sentiment, n) "
+            "SELECT " + day.format(col="published_at") + ", source_id, coalesce(brand_id, 0), "
+            "coalesce(language, ''), coalesce(sentiment, ''), count(*) FROM document_facts "
+            "WHERE published_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
+        ),
+        "topic_backfill": (
+            "INSERT INTO daily_topics (day, brand_id, topic, sentiment, n) "
+            "SELECT " + day.format(col="published_at") + ", coalesce(brand_id, 0), topic, "
+            "coalesce(sentiment, ''), count(*) FROM analysis_topics "
+            "WHERE published_at IS NOT NULL GROUP BY 1, 2, 3, 4"
+        ),
+    }
+
+
+def rollup_triggers(dialect: str) -> list[str]:
+    """Triggers keeping the daily rollups in step with document_facts and analysis_topics."""
+    q = _rollup_sql(dialect)
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER trg_daily_documents_i AFTER INSERT ON document_facts BEGIN "
+            f"{q['doc_plus']}; END",
+            f"CREATE TRIGGER trg_daily_documents_d AFTER DELETE ON document_facts BEGIN "
+            f"{q['doc_minus']}; END",
+            f"CREATE TRIGGER trg_daily_documents_u AFTER UPDATE ON document_facts BEGIN "
+            f"{q['doc_minus']}; {q['doc_plus']}; END",
+            f"CREATE TRIGGER trg_daily_topics_i AFTER INSERT ON analysis_topics BEGIN "
+            f"{q['topic_plus']}; END",
+            f"CREATE TRIGGER trg_daily_topics_d AFTER DELETE ON analysis_topics BEGIN "
+            f"{q['topic_minus']}; END",
+            f"CREATE TRIGGER trg_daily_topics_u AFTER UPDATE ON analysis_topics BEGIN "
+            f"{q['topic_minus']}; {q['topic_plus']}; END",
+        ]
+    statements = []
+    for table, name, minus, plus in (("document_facts", "daily_documents", q["doc_minus"], q["doc_plus"]),
+                                     ("analysis_topics", "daily_topics", q["topic_minus"], q["topic_plus"])):
+        statements += [
+            f"""
+            CREATE FUNCTION {name}_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF TG_OP IN ('UPDATE', 'DELETE') THEN {minus}; END IF;
+              IF TG_OP IN ('UPDATE', 'INSERT') THEN {plus}; END IF;
+              RETURN NULL;
+            END $$
+            """,
+            f"CREATE TRIGGER trg_{name} AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_sync()",
+        ]
+    return statements
+
+
+def rollup_backfill(dialect: str) -> list[str]:
+    q = _rollup_sql(dialect)
+    return [q["doc_backfill"], q["topic_backfill"]]
+
+
+def _create_rollup_tables() -> None:
+    op.create_table(
+        "daily_documents",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("sentiment", sa.String(length=10), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "source_id", "brand_id", "language", "sentiment",
+                                name=op.f("pk_daily_documents")),
+    )
+    op.create_table(
+        "daily_topics",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("sentiment", sa.String(length=10), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "brand_id", "topic", "sentiment", name=op.f("pk_daily_topics")),
+    )
+
+
 
 def upgrade() -> None:
     op.create_table(
@@ -297,6 +413,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_analyses_document_id_id", "analyses", ["document_id", "id"])
     op.create_index("ix_documents_thread_id", "documents", ["thread_id"])
+    _create_rollup_tables()
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for statement in SQLITE_UP:
@@ -308,6 +425,9 @@ def upgrade() -> None:
             op.execute(statement)
         op.execute(PG_BACKFILL)
         op.execute(PG_FACTS_BACKFILL)
+    if dialect in ("sqlite", "postgresql"):
+        for statement in rollup_backfill(dialect) + rollup_triggers(dialect):
+            op.execute(statement)
 
 
 def downgrade() -> None:
@@ -316,7 +436,9 @@ def downgrade() -> None:
         for name in ("trg_documents_fts_au", "trg_documents_fts_ad", "trg_documents_fts_ai",
                      "trg_analysis_topics_du", "trg_analysis_topics_au", "trg_analysis_topics_ai",
                      "trg_document_facts_di", "trg_document_facts_du", "trg_document_facts_ai",
-                     "trg_document_facts_au", "trg_document_facts_ad"):
+                     "trg_document_facts_au", "trg_document_facts_ad",
+                     "trg_daily_documents_i", "trg_daily_documents_d", "trg_daily_documents_u",
+                     "trg_daily_topics_i", "trg_daily_topics_d", "trg_daily_topics_u"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS documents_fts")
     elif dialect == "postgresql":
@@ -328,10 +450,15 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS trg_document_facts_di ON documents")
         op.execute("DROP TRIGGER IF EXISTS trg_document_facts_du ON documents")
         op.execute("DROP FUNCTION IF EXISTS document_facts_from_analysis()")
+        for name, table in (("daily_documents", "document_facts"), ("daily_topics", "analysis_topics")):
+            op.execute(f"DROP TRIGGER IF EXISTS trg_{name} ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}_sync()")
         op.execute("DROP FUNCTION IF EXISTS document_facts_from_document()")
         op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_document()")
         op.execute("DROP FUNCTION IF EXISTS analysis_topics_from_analysis()")
     op.drop_index("ix_documents_thread_id", table_name="documents")
     op.drop_index("ix_analyses_document_id_id", table_name="analyses")
+    op.drop_table("daily_topics")
+    op.drop_table("daily_documents")
     op.drop_table("analysis_topics")
     op.drop_table("document_facts")
