@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from listening.collection import SourceBlockedError, locks
 from listening.errors import CollectionError
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 CRAWLED_KINDS = ("review_site", "forum", "blog")
 MAX_ERRORS_KEPT = 50
 COUNT_KEYS = ("new", "updated", "duplicate", "failed")
+INTERRUPTED = "interrupted: the collecting process stopped before the run finished"
 
 
 def is_due(source: Source, now: datetime) -> bool:
@@ -140,6 +141,12 @@ def run_source(
     started = time.monotonic()
     try:
         with store.session() as session:
+            # we hold the lock: a run still marked running was cut short (process killed)
+            session.execute(
+                update(Run)
+                .where(Run.source_id == source_id, Run.status == "running")
+                .values(status="failed", finished_at=utcnow(), errors=[INTERRUPTED])
+            )
             run = Run(source_id=source_id, status="running", errors=[])
             session.add(run)
             session.flush()

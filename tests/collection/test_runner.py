@@ -220,3 +220,14 @@ def test_runner_cli_collect_and_opml_import(sqlite_store: Store, tmp_path: Path)
         assert (summary["new"], summary["failed_sources"]) == (2, 1)
         text = runner.invoke(app, ["collect", "--source", "Avis B"])
         assert "HTTP 500" in text.output and "1 source(s) failed" in text.output
+
+
+def test_runner_marks_an_interrupted_run_failed_on_the_next_run(store: Store) -> None:
+    with feed_server({"/f": Resource(rss(ITEMS))}) as server:
+        sid = make_source(store, "f", url=server.url("/f"))
+        with store.session() as session:  # a run whose process was killed
+            session.add(Run(source_id=sid, status="running", errors=[]))
+        collect(store, load_settings(), source_names=["f"])
+    stale, fresh = _runs(store)
+    assert stale.status == "failed" and stale.errors[0].startswith("interrupted")
+    assert fresh.status == "ok" and fresh.new == 2
