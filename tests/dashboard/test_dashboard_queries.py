@@ -159,3 +159,37 @@ def test_dashboard_analysis_topics_follow_the_store(seeded_store: tuple[Store, d
     assert topics_of(ids["documents"][1]) == []
     assert fact_of(ids["documents"][1]) is None
     assert queries.overview_kpis(store.url, old)["documents"] == 1
+
+
+def test_dashboard_rollups_match_the_detail_tables(seeded_store: tuple[Store, dict[str, Any]]) -> None:
+    store, ids = seeded_store
+    url = store.url
+    with store.session() as s:  # changes after seeding: a new analysis, a deletion, a re-dating
+        s.add(Analysis(document_id=ids["documents"][2], model_version="v2", sentiment="negative",
+                       sentiment_score=-1, intent="complaint", urgency=[], actionable=True,
+                       topics=[{"topic": "returns", "sentiment": "negative"}]))
+        s.execute(delete(Document).where(Document.id == ids["documents"][3]))
+        doc = s.get(Document, ids["documents"][4])
+        assert doc is not None
+        doc.published_at = datetime.now(UTC) - timedelta(days=30)
+    f = _filters()
+    # rollup path (no topic filter) == document_facts path (a topic filter matching everything)
+    every = _filters(topics=("delivery", "product", "customer_service", "price", "returns"))
+    assert queries.overview_kpis(url, f) == queries.overview_kpis(url, every)
+    assert queries.overview_kpis(url, f)["documents"] == 79
+    a = queries.volume_by_day(url, f).sort_values(["day", "kind", "brand"]).reset_index(drop=True)
+    b = queries.volume_by_day(url, every).sort_values(["day", "kind", "brand"]).reset_index(drop=True)
+    assert a.equals(b)
+    # daily_topics path == analysis_topics path (a language filter matching everything)
+    fr = _filters(languages=("fr",))
+    key = ["brand", "topic"]
+    m1 = queries.criterion_matrix(url, f).sort_values(key).reset_index(drop=True)
+    m2 = queries.criterion_matrix(url, fr).sort_values(key).reset_index(drop=True)
+    assert m1[key + ["positive", "neutral", "negative", "n"]].equals(
+        m2[key + ["positive", "neutral", "negative", "n"]])
+    assert int(m1["n"].sum()) == 79
+    with store.engine.connect() as conn:
+        for rollup, detail in (("daily_documents", "document_facts"),
+                               ("daily_topics", "analysis_topics")):
+            total = conn.execute(text(f"SELECT coalesce(sum(n), 0) FROM {rollup}")).scalar()
+            assert total == conn.execute(text(f"SELECT count(*) FROM {detail}")).scalar()
