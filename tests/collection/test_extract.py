@@ -163,3 +163,17 @@ def test_extract_cli_errors_name_valid_options(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["extract", str(tmp_path / "nope.html"), "--url", BASE])
     assert missing.exit_code != 0
     assert "no such file" in str(missing.exception) or "no such file" in missing.output
+
+
+def test_extract_review_site_without_markup_uses_source_selectors() -> None:
+    html = (
+        "<html><body><div class='avis'><span class='who'>Léa</span><span class='note'>4</span>"
+        "<time datetime='2026-05-02'>2 mai</time><p class='txt'>Livraison rapide, produit conforme.</p></div>"
+        "<div class='avis'><span class='who'>Marc</span><span class='note'>1</span>"
+        "<p class='txt'>Jamais reçu ma commande.</p></div></body></html>"
+    )
+    selectors = {"item": "div.avis", "author": ".who", "date": "time", "body": ".txt", "rating": ".note"}
+    result = extract(html, BASE, kind="reviews", options={"selectors": selectors})
+    assert [(i.author, i.rating) for i in result.items] == [("Léa", 0.8), ("Marc", 0.2)]
+    assert result.items[0].published_at is not None and result.items[1].published_at is None
+    assert all(i.raw["kind"] == "review" for i in result.items)
