@@ -32,6 +32,8 @@ def use_workspace(workspace: Path) -> None:
         leftover.unlink(missing_ok=True)
     os.environ["LISTENING_DATABASE_URL"] = f"sqlite:///{db.resolve()}"
     os.environ["LISTENING_DATA_DIR"] = str((workspace / "data").resolve())
+    # the sample site is served by this process on 127.0.0.1: no need to pace requests to it
+    os.environ.setdefault("LISTENING_COLLECTION__CRAWL_DOWNLOAD_DELAY_S", "0.05")
     get_settings.cache_clear()
 
 
