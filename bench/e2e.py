@@ -122,6 +122,21 @@ def _wait(receiver: Receiver, ref: str, timeout: float) -> float | None:
     return None
 
 
+def _collected_to_notified(db: Path, receiver: Receiver) -> list[float]:
+    """Seconds from the moment serve stored each item to its notification (stage time)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT text, collected_at FROM documents").fetchall()
+    out = []
+    for text, collected in rows:
+        ref = next((w for w in text.replace(":", " ").split() if w.startswith("BENCH-")), None)
+        if ref and ref != "BENCH-0" and ref in receiver.arrivals:
+            at = datetime.fromisoformat(collected).replace(tzinfo=UTC).timestamp()
+            out.append(round(receiver.arrivals[ref] - at, 2))
+    return sorted(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=3)
@@ -192,6 +207,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             serve.kill()
         log.close()
+    pipeline_s = _collected_to_notified(work / "e2e.db", receiver)
     created = [p["ticket"]["id"] for p in receiver.payloads if p.get("event") == "ticket.created"]
     worst = max(latencies) if latencies else float("nan")
     summary = {
@@ -206,6 +222,7 @@ def main() -> int:
         "schedule_minutes": args.schedule_minutes,
         "poll_seconds": args.poll_seconds,
         "notifications_received": len(receiver.payloads),
+        "collected_to_notified_s": pipeline_s,
         "duplicate_ticket_notifications": len(created) - len(set(created)),
         "serve_peak_rss_mb": round(peak_kb / 1024) if peak_kb else None,
     }

@@ -50,7 +50,6 @@ def record_event(
     event = TicketEvent(ticket_id=ticket.id, at=now, actor=actor, action=action, details=details or {})
     session.add(event)
     ticket.updated_at = now
-    session.flush()
     return event
 
 

@@ -37,5 +37,8 @@ def lock_keys(session: Session, keys: list[str]) -> None:
     """PostgreSQL: transaction-scoped advisory locks on ``keys`` (sorted: no deadlock)."""
     if not is_postgres(session):
         return
-    for key in sorted(set(keys)):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
+    ids = sorted({zlib.crc32(key.encode()) for key in keys})
+    if ids:  # one round trip; unnest keeps the (sorted) array order
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"), {"ids": ids}
+        ).all()

@@ -105,7 +105,7 @@ def sample_payload() -> dict[str, Any]:
     """A payload with every field, to validate templates before anything is sent."""
     return {
         "event": "ticket.created",
-        "idempotency_key": "ticket-event:1:sample",
+        "idempotency_key": "ticket:1:created:0123456789abcdef:sample",
         "occurred_at": "2026-01-01T00:00:00+00:00",
         "summary": "[P1] support: sample",
         "ticket": {
@@ -237,9 +237,17 @@ class DeliveryResult:
 
 
 def deliver(
-    name: str, cfg: TargetConfig, payload: dict[str, Any], key: str, routing: RoutingSettings
+    name: str,
+    cfg: TargetConfig,
+    payload: dict[str, Any],
+    key: str,
+    routing: RoutingSettings,
+    client: httpx.Client | None = None,
 ) -> DeliveryResult:
-    """Send one notification; never raises for delivery problems."""
+    """Send one notification; never raises for delivery problems.
+
+    Pass a ``client`` to reuse connections (and TLS setup) across notifications.
+    """
     try:
         body = build_body(name, cfg, payload)
     except TemplateError as exc:
@@ -258,7 +266,8 @@ def deliver(
     if secret:
         headers[SIGNATURE_HEADER] = sign(secret, data, int(time.time()))
     try:
-        response = httpx.post(cfg.url, content=data, headers=headers, timeout=routing.delivery_timeout_seconds)
+        poster = client.post if client is not None else httpx.post
+        response = poster(cfg.url, content=data, headers=headers, timeout=routing.delivery_timeout_seconds)
     except httpx.TimeoutException:
         return DeliveryResult(False, True, None, f"timeout after {routing.delivery_timeout_seconds:g} s")
     except httpx.HTTPError as exc:

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -43,12 +44,14 @@ def enqueue(
     ticket_id: int | None = None,
     alert_id: int | None = None,
 ) -> int:
-    """Add one outbox row per target (in the caller's transaction); returns rows added."""
+    """Add one outbox row per target (in the caller's transaction); returns rows added.
+
+    ``key_base`` must be new (it names one ticket event or one alert): the unique
+    ``idempotency_key`` makes a second row for the same event impossible.
+    """
     added = 0
     for target in dict.fromkeys(targets):
         key = f"{key_base}:{target}"
-        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
-            continue
         body = dict(payload, idempotency_key=key)
         session.add(
             Notification(
@@ -58,7 +61,6 @@ def enqueue(
             )
         )
         added += 1
-    session.flush()
     return added
 
 
@@ -129,15 +131,16 @@ def _deliver_target(
     """Deliver ``rows`` of one target in order; after a retryable failure defer the rest."""
     results: list[tuple[int, DeliveryResult | None]] = []
     down = False
-    for row in rows:
-        if cfg is None:
-            results.append((row.id, DeliveryResult(False, False, None, f"target {name!r} is not configured")))
-        elif down:
-            results.append((row.id, None))  # deferred: not an attempt
-        else:
-            result = deliver(name, cfg, row.payload, row.idempotency_key, settings.routing)
-            results.append((row.id, result))
-            down = not result.ok and result.retry
+    with httpx.Client() as client:  # one connection pool per target and pass
+        for row in rows:
+            if cfg is None:
+                results.append((row.id, DeliveryResult(False, False, None, f"target {name!r} is not configured")))
+            elif down:
+                results.append((row.id, None))  # deferred: not an attempt
+            else:
+                result = deliver(name, cfg, row.payload, row.idempotency_key, settings.routing, client)
+                results.append((row.id, result))
+                down = not result.ok and result.retry
     return results
 
 

@@ -15,6 +15,7 @@ recorded on it when it is ignored.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,7 +91,8 @@ def _notify(
     targets = ticket_targets(settings, rules, ticket)
     if targets:
         enqueue(
-            session, event=name, key_base=f"ticket-event:{event.id}", targets=targets,
+            session, event=name, key_base=f"ticket:{ticket.id}:{event.action}:{uuid.uuid4().hex[:16]}",
+            targets=targets,
             payload=ticket_payload(name, ticket, doc, analysis), ticket_id=ticket.id,
         )
 
@@ -122,18 +124,27 @@ def _pending_batch(session: Session, size: int) -> list[tuple[Document, Analysis
     return rows
 
 
+def _conversations(session: Session, keys: list[str]) -> dict[str, Ticket]:
+    """Latest ticket of each conversation key (one query per batch)."""
+    found: dict[str, Ticket] = {}
+    if keys:
+        query = select(Ticket).where(Ticket.conversation_key.in_(sorted(set(keys)))).order_by(Ticket.id)
+        if is_postgres(session):
+            query = query.with_for_update(of=Ticket)
+        for ticket in session.scalars(query):
+            found[str(ticket.conversation_key)] = ticket
+    return found
+
+
 def _route_one(
     session: Session, settings: Settings, rules: RuleSet, doc: Document, analysis: Analysis,
-    now: datetime, counts: dict[str, int],
+    now: datetime, counts: dict[str, int], conversations: dict[str, Ticket],
 ) -> None:
     evaluation = evaluate(rules, routing_input(doc, analysis))
     rule = evaluation.rule
     keys = conversation_keys(doc)
-    existing = None
-    if keys:
-        existing = session.scalar(
-            select(Ticket).where(Ticket.conversation_key.in_(keys)).order_by(Ticket.id.desc()).limit(1)
-        )
+    candidates = [conversations[k] for k in keys if k in conversations]
+    existing = max(candidates, key=lambda t: t.id) if candidates else None
     outcome, ticket_id = "no_match", None
     action = rule.then if rule is not None else None
     if existing is not None and (action is not None or existing.status in inbox.OPEN_STATUSES):
@@ -174,6 +185,8 @@ def _route_one(
         )
         _notify(session, settings, rules, ticket, event, "ticket.created", doc, analysis)
         outcome, ticket_id = "ticketed", ticket.id
+        if keys:
+            conversations[keys[0]] = ticket
     session.add(
         RoutingDecision(
             document_id=doc.id, analysis_id=analysis.id, ticket_id=ticket_id, outcome=outcome,
@@ -230,10 +243,12 @@ def route_pending(
             batch = _pending_batch(session, size)
             if not batch:
                 break
-            lock_keys(session, [k for doc, _ in batch for k in conversation_keys(doc)])
+            keys = [k for doc, _ in batch for k in conversation_keys(doc)]
+            lock_keys(session, keys)
+            conversations = _conversations(session, keys)
             stamp = now or utcnow()
             for doc, analysis in batch:
-                _route_one(session, settings, rules, doc, analysis, stamp, counts)
+                _route_one(session, settings, rules, doc, analysis, stamp, counts, conversations)
         done += len(batch)
     with store.session() as session:
         take_write_lock(session, "route")

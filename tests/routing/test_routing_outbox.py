@@ -215,7 +215,7 @@ def test_outbox_email_through_real_smtp_server(sqlite_store: Store, make_doc: Ma
     assert env.rcpt_tos == ["logistique@example.fr"] and env.mail_from == "listening@example.fr"
     content = env.content.decode()
     assert "Subject: [P2] logistics" in content and "Colis perdu" in content
-    assert "X-Listening-Idempotency-Key: ticket-event:" in content
+    assert "X-Listening-Idempotency-Key: ticket:" in content
     # the SMTP server is gone now: the next email is retried, not lost
     make_doc(sqlite_store, "Encore un colis perdu", author="a_z", topics={"delivery": "negative"})
     route_pending(sqlite_store, settings)
