@@ -28,7 +28,10 @@ def test_extract_trustpilot_jsonld_reviews_with_rating_and_merchant_reply() -> N
     assert first.title == "Colis arrivé écrasé"
     assert first.text.startswith("Le carton est arrivé écrasé")
     assert first.rating == 0.25 and first.raw["stars"] == 2 and first.raw["best_rating"] == 5
-    assert first.published_at is not None and first.published_at.isoformat() == "2026-10-02T09:15:00+00:00"
+    assert (
+        first.published_at is not None
+        and first.published_at.isoformat() == "2026-10-02T09:15:00+00:00"
+    )
     assert first.raw["merchant_reply"].startswith("Bonjour Jeanne")
     assert first.external_id.endswith("/65a1f0")
     assert result.items[1].rating == 1.0
@@ -45,7 +48,10 @@ def test_extract_rdfa_review() -> None:
     (item,) = _extract("rdfa_review.html").items
     assert item.author == "Luc" and item.rating == 0.5
     assert "tige est arrivée pliée" in item.text
-    assert item.published_at is not None and item.published_at.date().isoformat() in ("2026-07-13", "2026-07-14")
+    assert item.published_at is not None and item.published_at.date().isoformat() in (
+        "2026-07-13",
+        "2026-07-14",
+    )
 
 
 def test_extract_phpbb_posts_without_quotes_and_signatures() -> None:
@@ -58,7 +64,9 @@ def test_extract_phpbb_posts_without_quotes_and_signatures() -> None:
     assert first.raw["post_id"] == "901" and first.raw["position"] == 1
     assert first.raw["thread_title"] == "Livraison en retard ?"
     assert first.published_at is not None and first.published_at.hour == 8
-    assert second.published_at is not None and second.published_at.date().isoformat() == "2026-10-05"
+    assert (
+        second.published_at is not None and second.published_at.date().isoformat() == "2026-10-05"
+    )
     assert first.external_id == BASE + "phpbb_thread.html#901"
 
 
@@ -130,7 +138,9 @@ def test_extract_detect_kind() -> None:
     assert detect_kind((PAGES / "phpbb_thread.html").read_bytes()) == "forum"
     assert detect_kind((PAGES / "wordpress_comments.html").read_bytes()) == "blog"
     assert detect_kind((PAGES / "discourse_topic.json").read_bytes()) == "forum"
-    assert detect_kind(b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>') == "feed"
+    assert (
+        detect_kind(b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>') == "feed"
+    )
 
 
 def test_extract_rejects_unknown_kind_and_empty_pages() -> None:
@@ -172,7 +182,13 @@ def test_extract_review_site_without_markup_uses_source_selectors() -> None:
         "<div class='avis'><span class='who'>Marc</span><span class='note'>1</span>"
         "<p class='txt'>Jamais reçu ma commande.</p></div></body></html>"
     )
-    selectors = {"item": "div.avis", "author": ".who", "date": "time", "body": ".txt", "rating": ".note"}
+    selectors = {
+        "item": "div.avis",
+        "author": ".who",
+        "date": "time",
+        "body": ".txt",
+        "rating": ".note",
+    }
     result = extract(html, BASE, kind="reviews", options={"selectors": selectors})
     assert [(i.author, i.rating) for i in result.items] == [("Léa", 0.8), ("Marc", 0.2)]
     assert result.items[0].published_at is not None and result.items[1].published_at is None
