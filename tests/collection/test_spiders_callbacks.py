@@ -22,9 +22,11 @@ PAGES = Path(__file__).parent / "pages"
 
 def _spider(store: Store, tmp_path: Path, kind: str, url: str, **options: Any) -> ListeningSpider:
     with store.session() as session:
-        source, _ = add_source(session, SourceSpec(name="s", kind=kind, url=url, settings=options))
-        info = {"id": source.id, "name": "s", "kind": kind, "url": url, "settings": options}
+        name = f"s-{tmp_path.name}"
+        source, _ = add_source(session, SourceSpec(name=name, kind=kind, url=url, settings=options))
+        info = {"id": source.id, "name": name, "kind": kind, "url": url, "settings": options}
     settings = load_settings(data_dir=str(tmp_path / "data"))
+    tmp_path.mkdir(parents=True, exist_ok=True)
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"source": info, "settings": settings.model_dump(mode="json")}))
     return ListeningSpider(job=str(job))
