@@ -36,7 +36,8 @@ _BLOCKS = {
 DATE_PATTERNS = (
     re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:?\d{2}|Z)?"),
     re.compile(
-        r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s*(?:à\s*)?\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\b\.?)?)?", re.I
+        r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s*(?:à\s*)?\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\b\.?)?)?",
+        re.I,
     ),
     re.compile(
         r"\b\d{1,2}\.?\s+(?:janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|oct|nov|déc|dec|"
