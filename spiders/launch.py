@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,7 @@ def run_crawl(settings: Settings, source: Source) -> dict[str, Any]:
             f"source {source.name!r} has kind {source.kind!r}, which is not crawled",
             f"spiders crawl kinds {', '.join(CRAWLED_KINDS)}",
         )
+    check_source_settings(source)
     folder = crawl_dir(settings, source.id)
     folder.mkdir(parents=True, exist_ok=True)
     job_file, result_file, log_file = (
@@ -106,10 +108,12 @@ def run_crawl(settings: Settings, source: Source) -> dict[str, Any]:
             check=False,
         )
     except subprocess.TimeoutExpired:
+        job_file.unlink(missing_ok=True)
         return _failed(
             f"the crawl of {source.name!r} took longer than {timeout:.0f} s and was stopped",
             log_file,
         )
+    job_file.unlink(missing_ok=True)  # holds the settings (salt, database URL): not left on disk
     if not result_file.exists():
         detail = (completed.stderr or "").strip().splitlines()[-LOG_TAIL_LINES:]
         return _failed(
@@ -122,6 +126,49 @@ def run_crawl(settings: Settings, source: Source) -> dict[str, Any]:
         shutil.rmtree(jobdir, ignore_errors=True)
     result["log_file"] = str(log_file)
     return result
+
+
+FORUM_ENGINES = (
+    "auto",
+    "discourse",
+    "phpbb",
+    "xenforo",
+    "xenforo1",
+    "vbulletin",
+    "vbulletin3",
+    "forumotion",
+)
+
+
+def check_source_settings(source: Source) -> None:
+    """Refuse, before starting a process, settings the spider could not use."""
+    options = source.settings or {}
+    where = f"source {source.name!r}"
+    for pattern in options.get("url_patterns") or []:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise CollectionError(
+                f"{where}: url_patterns entry {pattern!r} is not a valid regular expression ({exc})",
+                "fix the pattern in the source's settings",
+            ) from None
+    engine = options.get("forum_engine")
+    if engine is not None and engine not in FORUM_ENGINES:
+        raise CollectionError(
+            f"{where}: unknown forum_engine {engine!r}",
+            f"valid engines: {', '.join(FORUM_ENGINES)}",
+        )
+    discover = options.get("discover")
+    if discover is not None and discover not in ("sitemap", "feed"):
+        raise CollectionError(
+            f"{where}: unknown discover {discover!r}", "valid values: sitemap, feed"
+        )
+    selectors = options.get("selectors")
+    if selectors is not None and (not isinstance(selectors, dict) or not selectors.get("item")):
+        raise CollectionError(
+            f"{where}: selectors must be a mapping with at least an 'item' selector",
+            "see docs/COLLECTION.md (source settings understood by the spiders)",
+        )
 
 
 def _failed(message: str, log_file: Path) -> dict[str, Any]:

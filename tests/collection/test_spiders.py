@@ -199,3 +199,20 @@ def test_spiders_refuse_kinds_they_do_not_crawl(sqlite_store: Store, tmp_path: P
     source = _add(sqlite_store, "feed", "feed", "http://127.0.0.1:9/feed.xml")
     with pytest.raises(CollectionError, match="review_site, forum, blog"):
         run_crawl(_settings(tmp_path), source)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"url_patterns": ["(unclosed"]}, "not a valid regular expression"),
+        ({"forum_engine": "phpbb4"}, "valid engines: auto, discourse"),
+        ({"discover": "robots"}, "valid values: sitemap, feed"),
+        ({"selectors": {"author": ".fn"}}, "'item' selector"),
+    ],
+)
+def test_spiders_refuse_unusable_source_settings(
+    sqlite_store: Store, tmp_path: Path, settings: dict[str, Any], message: str
+) -> None:
+    source = _add(sqlite_store, "bad", "forum", "http://127.0.0.1:9/t", **settings)
+    with pytest.raises(CollectionError, match=message):
+        run_crawl(_settings(tmp_path), source)
