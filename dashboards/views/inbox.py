@@ -55,8 +55,8 @@ st.dataframe(pivot, width="stretch")
 tickets = queries.ticket_list(url, *key, now, warn_hours, limit=ui.settings().dashboard.page_size)
 listing = pd.DataFrame({
     "#": tickets["id"], t("in.priority"): tickets["priority"], t("in.status"): tickets["status"],
-    t("in.sla"): tickets["sla"].map(sla_label), "due": [ui.fmt_dt(v) for v in tickets["sla_due_at"]],
-    t("in.team"): tickets["team"], "assignee": tickets["assignee"], t("source"): tickets["source"],
+    t("in.sla"): tickets["sla"].map(sla_label), t("in.due"): [ui.fmt_dt(v) for v in tickets["sla_due_at"]],
+    t("in.team"): tickets["team"], t("in.assigned_to"): tickets["assignee"], t("source"): tickets["source"],
     t("verbatims"): [str(v)[:120] for v in tickets["text"]],
 })
 st.dataframe(listing, hide_index=True, width="stretch")
@@ -90,12 +90,12 @@ with right:
     st.markdown("**" + t("in.analysis") + "**")
     st.text("\n".join([
         f"{t('in.status')}: {detail['status']}  ·  {t('in.priority')}: {detail['priority']}",
-        f"{t('in.team')}: {detail['team']}  ·  assignee: {detail['assignee'] or '—'}",
+        f"{t('in.team')}: {detail['team']}  ·  {t('in.assigned_to')}: {detail['assignee'] or '—'}",
         f"SLA: {ui.fmt_dt(detail['sla_due_at'])}",
         f"{t('sentiment')}: {t(str(detail['sentiment'])) if detail['sentiment'] else '—'}"
-        f"  ·  intent: {detail['intent'] or '—'}",
+        f"  ·  {t('in.intent')}: {detail['intent'] or '—'}",
         f"{t('topic')}: {ui.topic_labels(detail['topics']) or '—'}",
-        "urgency: " + (", ".join(map(str, ui.as_json(detail["urgency"]) or [])) or "—"),
+        f"{t('in.urgency')}: " + (", ".join(map(str, ui.as_json(detail["urgency"]) or [])) or "—"),
     ]))
 
 thread = detail["thread"]
@@ -107,8 +107,9 @@ if not thread.empty:
 events = detail["events"]
 with st.expander(f"{t('in.history')} ({len(events)})", expanded=True):
     st.dataframe(pd.DataFrame({
-        "at": [ui.fmt_dt(v) for v in events["at"]], "actor": events["actor"],
-        "action": events["action"], "details": [str(ui.as_json(v) or "") for v in events["details"]],
+        t("in.at"): [ui.fmt_dt(v) for v in events["at"]], t("in.who"): events["actor"],
+        t("in.what"): events["action"],
+        t("in.details"): [str(ui.as_json(v) or "") for v in events["details"]],
     }), hide_index=True, width="stretch")
 
 # ----------------------------------------------------------------------- actions

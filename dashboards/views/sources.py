@@ -29,12 +29,12 @@ else:
 
     st.dataframe(pd.DataFrame({
         t("so.name"): health["name"], t("kind"): health["kind"], t("brand"): health["brand"],
-        t("so.enabled"): health["enabled"].astype(bool), "items": health["items"],
-        "last run": [ui.fmt_dt(v) if v is not None else t("so.never") for v in health["last_run_at"]],
-        "last status": health.get("last_status"), "new": health.get("last_new"),
-        "errors": [len(e) if isinstance(e := ui.as_json(v), list) else 0 for v in health["last_errors"]],
-        "next run": [ui.fmt_dt(v) for v in health["next_run_at"]],
-        "health": [state(r) for _, r in health.iterrows()],
+        t("so.enabled"): health["enabled"].astype(bool), t("so.items"): health["items"],
+        t("so.last_run"): [ui.fmt_dt(v) if v is not None else t("so.never") for v in health["last_run_at"]],
+        t("so.last_status"): health.get("last_status"), t("so.new_items"): health.get("last_new"),
+        t("so.errors"): [len(e) if isinstance(e := ui.as_json(v), list) else 0 for v in health["last_errors"]],
+        t("so.next_run"): [ui.fmt_dt(v) for v in health["next_run_at"]],
+        t("so.state"): [state(r) for _, r in health.iterrows()],
         t("so.url"): health["url"],
     }), hide_index=True, width="stretch")
 

@@ -103,7 +103,7 @@ def test_dashboard_inbox_lists_open_tickets_by_sla(seeded: dict[str, Any]) -> No
     assert metrics["dépassé"] == "1" and metrics["à risque"] == "1"
     body = texts(at)
     assert "Fil de discussion" in "\n".join(e.label for e in at.expander)
-    assert "routing" in str(at.dataframe[-1].value["actor"].tolist())
+    assert "routing" in str(at.dataframe[-1].value["Qui"].tolist())
     assert body
 
 
