@@ -15,7 +15,6 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-import extruct
 from lxml.etree import _Element
 
 from listening.collection.extract.common import (
@@ -170,6 +169,8 @@ def extract_reviews(
     syntaxes = review_syntaxes(html)
     if not syntaxes:
         return []
+    import extruct  # imported here: a second of start-up that pages without reviews never need
+
     try:
         data = extruct.extract(html, base_url=url, syntaxes=syntaxes, uniform=True, errors="ignore")
     except Exception:  # extruct chokes on some broken markup: no structured data then
