@@ -193,3 +193,25 @@ def test_extract_review_site_without_markup_uses_source_selectors() -> None:
     assert [(i.author, i.rating) for i in result.items] == [("Léa", 0.8), ("Marc", 0.2)]
     assert result.items[0].published_at is not None and result.items[1].published_at is None
     assert all(i.raw["kind"] == "review" for i in result.items)
+
+
+def test_extract_cli_reads_feeds_with_the_feed_reader() -> None:
+    from listening.demo_site import SITE_DIR
+
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "extract",
+            str(SITE_DIR / "feed.xml"),
+            "--url",
+            "https://conso-avis.example/feed",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(items) == 6 and all(i["published_at"] and i["author"] and i["text"] for i in items)
+    assert detect_kind((SITE_DIR / "feed.xml").read_bytes()) == "feed"
+    stylesheet = b'<?xml version="1.0"?>\n<?xml-stylesheet type="text/xsl" href="s.xsl"?><feed xmlns="http://www.w3.org/2005/Atom"/>'
+    assert detect_kind(stylesheet) == "feed"
