@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from scrapy import Request
@@ -28,6 +29,37 @@ CAPTCHA_MARKERS = (
     "are you a robot",
     "êtes-vous un robot",
 )
+
+
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+CHALLENGE_TITLES = (
+    "captcha",
+    "attention required",
+    "just a moment",
+    "access denied",
+    "are you a robot",
+    "êtes-vous un robot",
+    "security check",
+    "vérification de sécurité",
+)
+CHALLENGE_MAX_BYTES = 60_000
+
+
+def captcha_reason(html: str) -> str | None:
+    """``captcha page (marker)`` when ``html`` is an anti-bot challenge, else ``None``.
+
+    A marker alone is not enough (a blog's comment form may embed reCAPTCHA): the page
+    must also be small, or titled like a challenge page.
+    """
+    head = html[:200_000].lower()
+    marker = next((m for m in CAPTCHA_MARKERS if m in head), None)
+    if marker is None:
+        return None
+    title_match = _TITLE_RE.search(head)
+    title = title_match.group(1) if title_match else ""
+    if len(html) < CHALLENGE_MAX_BYTES or any(t in title for t in CHALLENGE_TITLES):
+        return f"captcha page ({marker})"
+    return None
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -76,10 +108,7 @@ class BlockDetectionMiddleware:
             return response
         reason = BLOCK_STATUSES.get(response.status)
         if reason is None and isinstance(response, TextResponse) and response.status in (200, 503):
-            head = response.text[:200_000].lower()
-            marker = next((m for m in CAPTCHA_MARKERS if m in head), None)
-            if marker:
-                reason = f"captcha page ({marker})"
+            reason = captcha_reason(response.text)
         if reason is None:
             return response
         message = f"{reason} at {response.url}"

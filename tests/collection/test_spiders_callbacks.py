@@ -105,3 +105,18 @@ def test_spiders_callbacks_custom_next_selector_and_discourse_follow_up(
         o for o in other.parse_page(_html(page, "phpbb_thread.html")) if isinstance(o, Request)
     ]
     assert nxt.url == "https://bb.example/phpbb_thread_p2.html"
+
+
+def test_spiders_captcha_detection_ignores_forms_protected_by_recaptcha() -> None:
+    from spiders.middlewares import captcha_reason
+
+    challenge = "<html><head><title>Just a moment...</title></head><body><div class='cf-challenge'></div></body></html>"
+    assert captcha_reason(challenge) == "captcha page (cf-challenge)"
+    blog = (PAGES / "wordpress_comments.html").read_text(encoding="utf-8")
+    padded = blog.replace(
+        "</body>",
+        "<p>" + "lorem ipsum " * 8000 + "</p>"
+        '<form id="commentform"><div class="g-recaptcha"></div></form></body>',
+    )
+    assert captcha_reason(padded) is None  # a long page whose comment form uses reCAPTCHA
+    assert captcha_reason(blog) is None
