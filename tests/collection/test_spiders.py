@@ -216,3 +216,15 @@ def test_spiders_refuse_unusable_source_settings(
     source = _add(sqlite_store, "bad", "forum", "http://127.0.0.1:9/t", **settings)
     with pytest.raises(CollectionError, match=message):
         run_crawl(_settings(tmp_path), source)
+
+
+def test_spiders_keep_resume_state_when_a_crawl_is_cut_short(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, crawl_max_minutes=0.02, crawl_timeout_s=5, crawl_retry_times=0)
+    with spider_server() as (base, state):
+        state.slow_seconds = 4
+        source = _add(sqlite_store, "cut", "forum", f"{base}/slow")
+        result = run_crawl(settings, source)
+    assert result["finish_reason"] == "closespider_timeout"
+    assert (crawl_dir(settings, source.id) / "job").is_dir()  # JOBDIR kept: the next run resumes
