@@ -215,3 +215,22 @@ def test_extract_cli_reads_feeds_with_the_feed_reader() -> None:
     assert detect_kind((SITE_DIR / "feed.xml").read_bytes()) == "feed"
     stylesheet = b'<?xml version="1.0"?>\n<?xml-stylesheet type="text/xsl" href="s.xsl"?><feed xmlns="http://www.w3.org/2005/Atom"/>'
     assert detect_kind(stylesheet) == "feed"
+
+
+def test_extract_cli_custom_selectors_file(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(
+        "item: li.comment\nauthor: .fn\ndate: time\nbody: .comment-content\n", encoding="utf-8"
+    )
+    runner = CliRunner()
+    args = ["extract", str(PAGES / "wordpress_comments.html"), "--url", BASE, "--kind", "blog"]
+    result = runner.invoke(app, [*args, "--selectors", str(profile), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [i["author"] for i in json.loads(result.stdout.strip().splitlines()[-1])] == [
+        "Nicolas",
+        "Marie",
+        "Anonyme",
+    ]
+    profile.write_text("author: .fn\n", encoding="utf-8")
+    bad = runner.invoke(app, [*args, "--selectors", str(profile)])
+    assert bad.exit_code != 0 and "'item' selector" in str(bad.exception)
