@@ -234,3 +234,8 @@ def test_extract_cli_custom_selectors_file(tmp_path: Path) -> None:
     profile.write_text("author: .fn\n", encoding="utf-8")
     bad = runner.invoke(app, [*args, "--selectors", str(profile)])
     assert bad.exit_code != 0 and "'item' selector" in str(bad.exception)
+
+
+def test_extract_invalid_item_selector_is_a_clear_error() -> None:
+    with pytest.raises(CollectionError, match="invalid item selector"):
+        _extract("wordpress_comments.html", kind="blog", selectors={"item": "li[[["})

@@ -33,6 +33,7 @@ from listening.collection.extract.common import (
     to_date,
 )
 from listening.collection.normalize import clean_line
+from listening.errors import CollectionError
 from listening.store.documents import DocumentIn
 
 QUOTES = (
@@ -158,9 +159,15 @@ _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 
 
 def _items(root: _Element, selector: str) -> list[_Element]:
-    if selector.startswith((".//", "/")):
-        return [n for n in root.xpath(selector, namespaces=_RE_NS) if isinstance(n, _Element)]
-    return select_all(root, selector)
+    try:
+        if selector.startswith((".//", "/")):
+            return [n for n in root.xpath(selector, namespaces=_RE_NS) if isinstance(n, _Element)]
+        return select_all(root, selector)
+    except Exception as exc:  # cssselect / lxml syntax errors
+        raise CollectionError(
+            f"invalid item selector {selector!r}: {exc}",
+            "give a CSS selector (div.post) or an XPath starting with .// or /",
+        ) from None
 
 
 def _climb(node: _Element, marker: str) -> _Element:
@@ -209,7 +216,7 @@ def _post_id(item: _Element, pattern: str | None, attr: str) -> str | None:
         if pattern:
             match = re.search(pattern, value)
             if match:
-                return next(g for g in match.groups() if g) if match.groups() else match.group(0)
+                return next((g for g in match.groups() if g), match.group(0))
         elif attr in item.attrib:
             return item.get(attr)
     return None
