@@ -45,14 +45,15 @@ def net_trend_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
     )
 
 
-def heatmap_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.LayerChart:
-    """Topic × sentiment counts with the count written in each cell."""
+def heatmap_chart(df: pd.DataFrame, labels: dict[str, str], order: list[str]) -> alt.LayerChart:
+    """Topic × sentiment counts with the count written in each cell (``order``: x labels)."""
     base = alt.Chart(df).encode(
-        x=alt.X("sentiment:N", title=labels["sentiment"], sort=["negative", "neutral", "positive"]),
+        x=alt.X("sentiment:N", title=labels["sentiment"], sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("topic:N", title=labels["topic"]),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("n:Q", title=labels["count"], scale=alt.Scale(scheme="orangered")),
+        color=alt.Color("n:Q", title=labels["count"], scale=alt.Scale(scheme="orangered"),
+                        legend=alt.Legend(format="d")),
         tooltip=["topic:N", "sentiment:N", "n:Q"],
     )
     text = base.mark_text(fontSize=13).encode(text="n:Q")

@@ -73,6 +73,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ov.evidence": ("Passages surlignés : preuves des thèmes détectés.", "Highlighted: evidence of detected topics."),
     "recent": ("récent", "recent"),
     "expected": ("attendu", "expected"),
+    "recent_negative": ("dont négatifs", "of which negative"),
     # inbox
     "in.team": ("Équipe", "Team"),
     "in.priority": ("Priorité", "Priority"),

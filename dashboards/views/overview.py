@@ -57,8 +57,9 @@ with left:
     if heat.empty:
         st.info(t("no_data"))
     else:
-        heat = heat.assign(sentiment=heat["sentiment"].astype(str))
-        st.altair_chart(charts.heatmap_chart(heat, labels), width="stretch")
+        heat = heat.assign(sentiment=[t(str(v)) for v in heat["sentiment"]])
+        order = [t(v) for v in ("negative", "neutral", "positive")]
+        st.altair_chart(charts.heatmap_chart(heat, labels, order), width="stretch")
 with right:
     st.subheader(t("ov.spikes"))
     alerts = queries.open_alerts(url)
@@ -74,7 +75,8 @@ with right:
     else:
         st.dataframe(
             rising[["topic", "recent", "expected", "recent_negative", "z"]].rename(
-                columns={"topic": t("topic"), "recent": t("recent"), "expected": t("expected")}),
+                columns={"topic": t("topic"), "recent": t("recent"), "expected": t("expected"),
+                         "recent_negative": t("recent_negative")}),
             hide_index=True,
             column_config={t("expected"): st.column_config.NumberColumn(format="%.1f"),
                            "z": st.column_config.NumberColumn(format="%.1f")},

@@ -130,3 +130,16 @@ def test_dashboard_login_limits_pages_by_role(seeded: dict[str, Any], monkeypatc
         at.switch_page("views/sources.py")  # not registered for the support role
     at.switch_page("views/inbox.py").run()
     assert at.form  # support may act on tickets
+
+
+def test_dashboard_every_page_on_both_backends(store: Store) -> None:
+    from dashboard_seed import seed
+
+    seed(store)
+    at = make_app()
+    no_exception(at)
+    assert {m.label: m.value for m in at.metric}["Verbatims"] == "80"
+    for page in PAGES[1:]:
+        at.switch_page(f"views/{page}.py").run()
+        no_exception(at)
+        assert not at.error, (page, [e.value for e in at.error])
