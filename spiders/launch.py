@@ -169,6 +169,40 @@ def check_source_settings(source: Source) -> None:
             f"{where}: selectors must be a mapping with at least an 'item' selector",
             "see docs/COLLECTION.md (source settings understood by the spiders)",
         )
+    for key, value in (selectors or {}).items():
+        if key in SELECTOR_KEYS and isinstance(value, str) and value and not value.startswith("@"):
+            _check_selector(where, key, value)
+    if options.get("next_selector"):
+        _check_selector(where, "next_selector", str(options["next_selector"]).split("::")[0])
+
+
+SELECTOR_KEYS = (
+    "item",
+    "author",
+    "date",
+    "body",
+    "title",
+    "rating",
+    "remove",
+    "position",
+    "thread_title",
+)
+
+
+def _check_selector(where: str, key: str, value: str) -> None:
+    from cssselect import GenericTranslator
+    from lxml import etree
+
+    try:
+        if value.startswith(("/", "./")):
+            etree.XPath(value, namespaces={"re": "http://exslt.org/regular-expressions"})
+        else:
+            GenericTranslator().css_to_xpath(value)
+    except Exception as exc:  # cssselect.SelectorError, lxml.etree.XPathSyntaxError
+        raise CollectionError(
+            f"{where}: {key} selector {value!r} is invalid ({exc})",
+            "give a CSS selector (div.post) or an XPath starting with .// or /",
+        ) from None
 
 
 def _failed(message: str, log_file: Path) -> dict[str, Any]:

@@ -208,6 +208,11 @@ def test_spiders_refuse_kinds_they_do_not_crawl(sqlite_store: Store, tmp_path: P
         ({"forum_engine": "phpbb4"}, "valid engines: auto, discourse"),
         ({"discover": "robots"}, "valid values: sitemap, feed"),
         ({"selectors": {"author": ".fn"}}, "'item' selector"),
+        (
+            {"selectors": {"item": "li", "author": "b[[["}},
+            "author selector 'b\\[\\[\\[' is invalid",
+        ),
+        ({"next_selector": ".//a[@rel='next'"}, "next_selector selector"),
     ],
 )
 def test_spiders_refuse_unusable_source_settings(
