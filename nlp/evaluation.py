@@ -180,6 +180,7 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     dummy = Head("intent", ["other"], False, [], meta={})
     analyzer = Analyzer(settings, encoder=feat.encoder,
                         heads={"topics": topics, "sentiment": _polarity_as_sentiment(polarity),
+                               "aspect_sentiment": _polarity_as_sentiment(polarity),
                                "intent": dummy, "urgency": Head("urgency", [], True, [], [])})
     analyzer.settings = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"pattern_boost": 0.0})})
     items_te = analyzer.preparer.prepare([s.text for s in te])
@@ -191,7 +192,7 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
             pred_topics: list[dict[str, Any]] = []
         else:
             tc = topics.proba(clauses_te[k])
-            sc = analyzer.heads["sentiment"].proba(clauses_te[k])
+            sc = analyzer.heads["aspect_sentiment"].proba(clauses_te[k])
             pred_topics = analyzer._topics(item, topic_doc[k], tc, sc)
         pred = {t["topic"] for t in pred_topics}
         tp += len(pred & s.categories)

@@ -26,7 +26,7 @@ from nlp.taxonomy import load_taxonomy
 
 PIPELINE_NAME = "listening.pipeline.v1"
 SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
-HEAD_NAMES = ("sentiment", "topics", "intent", "urgency")
+HEAD_NAMES = ("sentiment", "aspect_sentiment", "topics", "intent", "urgency")
 SENTIMENTS = ["negative", "neutral", "positive"]
 INTENTS = ["complaint", "question", "praise", "suggestion", "other"]
 URGENCY_HEAD_MIN = 0.8  # the urgency head alone must be confident; patterns decide otherwise
@@ -158,7 +158,7 @@ class Analyzer:
         topic_doc = heads["topics"].proba(docs)
         all_clauses = np.concatenate(clause_vecs)
         topic_clause = heads["topics"].proba(all_clauses)
-        sent_clause = heads["sentiment"].proba(all_clauses)
+        sent_clause = heads["aspect_sentiment"].proba(all_clauses)
         offset = 0
         for k, i in enumerate(live):
             item, res = items[i], results[i]
@@ -196,7 +196,7 @@ class Analyzer:
             if not evidence_idx:
                 evidence_idx = [int(np.argmax(scores))]
             probs = clause_sent[evidence_idx].mean(axis=0)
-            polarity, _ = _sentiment(self.heads["sentiment"], probs)
+            polarity, _ = _sentiment(self.heads["aspect_sentiment"], probs)
             out.append({
                 "topic": label,
                 "sentiment": polarity,

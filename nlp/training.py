@@ -53,12 +53,13 @@ def amazon_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _cv_single(x: np.ndarray, y: list[str], c: float, folds: int = 5) -> dict[str, float]:
+def _cv_single(x: np.ndarray, y: list[str], c: float, folds: int = 5,
+               class_weight: str | None = "balanced") -> dict[str, Any]:
     counts = {label: y.count(label) for label in set(y)}
     k = min(folds, min(counts.values()))
     if k < 2:
         return {}
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
     pred = cross_val_predict(model, x, y, cv=StratifiedKFold(k, shuffle=True, random_state=0))
     return {"cv_accuracy": round(float(accuracy_score(y, pred)), 4),
             "cv_macro_f1": round(float(f1_score(y, pred, average="macro")), 4), "n": len(y)}
@@ -120,7 +121,29 @@ def sentiment_rows(extra: list[dict[str, Any]] | None = None) -> tuple[list[str]
     return texts, labels, data
 
 
-def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 1.0,
+def clause_sentiment_rows(settings: Settings, feat: Featurizer) -> tuple[np.ndarray, list[str]]:
+    """Aspect-level supervision: for a gold (topic, sentiment) of our own verbatims, the one
+    clause where the taxonomy patterns find that topic gets the topic's sentiment."""
+    tax = load_taxonomy()
+    rows = [r for r in datasets.own_examples() if datasets.topics_of(r)]
+    preparer = Preparer(settings.nlp.languages, tax.patterns, {}, settings.nlp.max_clauses)
+    items = preparer.prepare([r["text"] for r in rows], [r.get("lang") for r in rows])
+    picked: list[str] = []
+    labels: list[str] = []
+    for row, item in zip(rows, items, strict=True):
+        if len(item.clauses) < 2:
+            continue  # the document row already says it
+        for topic, sentiment in datasets.topics_of(row).items():
+            where = [c for c, hit in item.topic_hits.items() if topic in hit]
+            if sentiment in SENTIMENTS and len(where) == 1:
+                picked.append(item.clauses[where[0]].text)
+                labels.append(sentiment)
+    if not picked:
+        return np.zeros((0, feat.encoder.dim), np.float32), []
+    return feat.encoder.encode(picked), labels
+
+
+def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 2.0,
                     extra: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
     out_dir = out_dir or models_dir(settings)
     texts, labels, data = sentiment_rows(extra)
@@ -128,11 +151,22 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
         raise AnalysisError("no sentiment training example found", "add nlp/data/*.jsonl files")
     feat = Featurizer.from_settings(settings)
     x, _, _ = feat.docs(texts)
-    head = train_single("sentiment", x, labels, SENTIMENTS, c=c)
-    metrics = _cv_single(x, labels, c)
+    metrics = _cv_single(x, labels, c, class_weight=None)
+    head = train_single("sentiment", x, labels, SENTIMENTS, c=c, class_weight=None)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
-    write_card(path.with_suffix(".md"), head, "Document and clause sentiment (3 classes).", data,
+    write_card(path.with_suffix(".md"), head, "Document sentiment (3 classes).", data,
                metrics, "listening train sentiment --out models")
+    # per-topic sentiment: the same documents + clause-level rows from topic sentiments
+    cx, cy = clause_sentiment_rows(settings, feat)
+    ax, ay = np.vstack([x, *([cx] if cy else [])]), labels + cy
+    aspect = train_single("aspect_sentiment", ax, ay, SENTIMENTS, c=c)
+    aspect_metrics = {"clause_rows": len(cy), **_cv_single(ax, ay, c)}
+    apath = _finish(aspect, out_dir, feat, {s: ay.count(s) for s in SENTIMENTS})
+    write_card(apath.with_suffix(".md"), aspect,
+               "Sentiment of the clause(s) that are evidence for a topic (3 classes).",
+               [*data, LICENCES["own"] + ": topic sentiments on the one clause naming the topic"],
+               aspect_metrics, "listening train sentiment --out models")
+    metrics["aspect_sentiment"] = aspect_metrics
     return path, metrics
 
 

@@ -1,0 +1,225 @@
+"""NLP commands: analyze, analyze-text, train, eval, bench."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+
+from listening.cli.output import console, err_console, print_json
+from listening.settings import get_settings
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Folder for the trained head (default: LISTENING_NLP__MODELS_DIR or <data_dir>/models)."),
+]
+
+train_app = typer.Typer(help="Train the NLP heads (seconds on CPU).", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure the shipped models on a labelled file.", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure the training method: train on TRAIN, score TEST.", no_args_is_help=True)
+
+
+class SentimentFormat(StrEnum):
+    tsv = "tsv"
+    xlmt = "xlmt"
+
+
+def _report(result: dict[str, Any], json_out: bool, title: str) -> None:
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"[bold]{title}[/bold]")
+    for key, value in result.items():
+        if isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False)
+        console.print(f"  {key}: {value}")
+
+
+def analyze(
+    limit: Annotated[int | None, typer.Option(help="Analyse at most this many documents.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Analyse documents that have no analysis for the current model version (or changed since)."""
+    from listening.cli.core import open_store
+    from nlp.service import analyze_pending, count_pending, get_analyzer
+
+    settings = get_settings()
+    store = open_store()
+    analyzer = get_analyzer(settings)
+    todo = count_pending(store, settings, analyzer.model_version)
+    if limit is not None:
+        todo = min(todo, limit)
+    with Progress(console=err_console, transient=True, disable=todo == 0) as progress:
+        task = progress.add_task("analysing", total=todo)
+        result = analyze_pending(store, settings, limit=limit,
+                                 progress=lambda n: progress.advance(task, n))
+    summary = (f"Analysed {result['analysed']} document(s), {result['failed']} failed, "
+               f"{result['skipped']} already current (model {result['model_version']}).")
+    if json_out:
+        console.print(summary)
+        print_json(result)
+    else:
+        console.print(summary)
+
+
+def analyze_text(
+    text: Annotated[str, typer.Argument(help="The verbatim to analyse ('-' reads standard input).")],
+    lang: Annotated[str | None, typer.Option(help="Language hint (fr, en) used when detection is unsure.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Analyse one text and print topics, sentiment, intent, urgency and actionability."""
+    import sys
+
+    from nlp.service import get_analyzer
+
+    if text == "-":
+        text = sys.stdin.read()
+    result = get_analyzer(get_settings()).analyze([text], [lang])[0].to_json()
+    _report(result, json_out, "Analysis")
+
+
+def _train_result(name: str, path: Path, metrics: dict[str, Any], json_out: bool) -> None:
+    result = {"head": name, "path": str(path), "metrics": metrics}
+    if not json_out:
+        console.print(f"Trained {name} → {path} (model card {path.with_suffix('.md')}).")
+    _report(result, json_out, f"{name} metrics")
+
+
+@train_app.command("topics")
+def train_topics_cmd(
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (labels + examples); default: journey.")] = None,
+    out: OutOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train the topic head for the journey taxonomy or your own taxonomy file."""
+    from nlp.training import train_topics
+
+    path, _head, metrics = train_topics(get_settings(), str(taxonomy) if taxonomy else None, out)
+    _train_result("topics", path, metrics, json_out)
+
+
+@train_app.command("sentiment")
+def train_sentiment_cmd(
+    from_ratings: Annotated[bool, typer.Option(
+        "--from-ratings", help="Adapt to your domain with star-rated reviews (store, or --ratings-file).")] = False,
+    ratings_file: Annotated[Path | None, typer.Option(
+        help='JSONL of {"text", "rating"} (rating 1-5 stars or 0-1) instead of the store.')] = None,
+    out: OutOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train the 3-class sentiment head (optionally calibrated on rated reviews)."""
+    from nlp.calibration import calibrate_from_ratings
+    from nlp.training import train_sentiment
+
+    settings = get_settings()
+    if from_ratings or ratings_file:
+        result = calibrate_from_ratings(settings, ratings_file, out)
+        _report(result, json_out, "Calibration from ratings")
+        return
+    path, metrics = train_sentiment(settings, out)
+    _train_result("sentiment", path, metrics, json_out)
+
+
+@train_app.command("intent")
+def train_intent_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
+    """Train the intent head (complaint, question, praise, suggestion, other)."""
+    from nlp.training import train_intent
+
+    path, metrics = train_intent(get_settings(), out)
+    _train_result("intent", path, metrics, json_out)
+
+
+@train_app.command("urgency")
+def train_urgency_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
+    """Train the urgency head (legal_threat, churn, safety, public_escalation, repeated_contact)."""
+    from nlp.training import train_urgency
+
+    path, metrics = train_urgency(get_settings(), out)
+    _train_result("urgency", path, metrics, json_out)
+
+
+@eval_app.command("topics")
+def eval_topics_cmd(
+    gold: Annotated[Path, typer.Argument(help='JSONL lines {"text", "topics": [...] or {topic: sentiment}}.')],
+    json_out: JsonOpt = False,
+) -> None:
+    """Per-topic precision/recall/F1 of the shipped model on a gold file."""
+    from nlp.datasets import read_jsonl
+    from nlp.evaluation import cached_analyzer, eval_topics
+
+    rows = read_jsonl(gold)
+    _report(eval_topics(cached_analyzer(get_settings()), rows), json_out, f"Topics on {gold}")
+
+
+@eval_app.command("sentiment")
+def eval_sentiment_cmd(
+    path: Annotated[Path, typer.Argument(help="tsv: label<TAB>text file; xlmt: folder or prefix of {split}_text.txt.")],
+    fmt: Annotated[SentimentFormat, typer.Option("--format", help="tsv (binary 0/1) or xlmt (0/1/2).")] = SentimentFormat.tsv,
+    split: Annotated[str, typer.Option(help="Split name for xlmt folders.")] = "test",
+    json_out: JsonOpt = False,
+) -> None:
+    """Accuracy and macro-F1 of the shipped sentiment head."""
+    from nlp.evaluation import cached_analyzer, eval_sentiment, load_sentiment
+
+    texts, labels, binary = load_sentiment(fmt.value, path, split)
+    _report(eval_sentiment(cached_analyzer(get_settings()), texts, labels, binary), json_out,
+            f"Sentiment on {path}")
+
+
+@bench_app.command("sentiment")
+def bench_sentiment_cmd(
+    train: Annotated[Path, typer.Option(help="Training file (tsv) or xlmt folder/prefix.")],
+    test: Annotated[Path, typer.Option(help="Test file (tsv) or xlmt folder/prefix.")],
+    fmt: Annotated[SentimentFormat, typer.Option("--format", help="tsv (binary 0/1) or xlmt (0/1/2).")] = SentimentFormat.tsv,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train a sentiment head on TRAIN with the shipped method and score it on TEST."""
+    from nlp.evaluation import bench_sentiment
+
+    _report(bench_sentiment(get_settings(), fmt.value, train, test), json_out, "Sentiment bench")
+
+
+@bench_app.command("semeval16")
+def bench_semeval_cmd(
+    train: Annotated[Path, typer.Option(help="SemEval-2016 task 5 training XML.")],
+    test: Annotated[Path, typer.Option(help="SemEval-2016 task 5 XML to score (dev or test).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Aspect category (slot 1 F1) and polarity (slot 3 accuracy) via the custom-taxonomy machinery."""
+    from nlp.evaluation import bench_semeval
+
+    _report(bench_semeval(get_settings(), train, test), json_out, "SemEval-2016 bench")
+
+
+
+
+@train_app.command("all")
+def train_all_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
+    """Train sentiment, topics (journey), intent and urgency in turn (rebuilds the shipped models)."""
+    from nlp.training import train_intent, train_sentiment, train_topics, train_urgency
+
+    settings = get_settings()
+    result: dict[str, Any] = {}
+    with console.status("training sentiment"):
+        result["sentiment"] = train_sentiment(settings, out)[1]
+    with console.status("training topics"):
+        result["topics"] = train_topics(settings, None, out)[2]
+    with console.status("training intent"):
+        result["intent"] = train_intent(settings, out)[1]
+    with console.status("training urgency"):
+        result["urgency"] = train_urgency(settings, out)[1]
+    console.print("Trained 4 heads.")
+    _report(result, json_out, "Training metrics")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("analyze-text")(analyze_text)
+    app.add_typer(train_app, name="train")
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(bench_app, name="bench")
