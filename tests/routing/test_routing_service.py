@@ -3,9 +3,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from listening.errors import RoutingError
 from listening.routing import inbox
 from listening.routing.models import Notification, RoutingDecision
 from listening.routing.service import route_pending
@@ -153,3 +156,20 @@ def test_service_ignored_ticket_records_follow_up_without_reopening(sqlite_store
         detail = inbox.ticket_detail(s, ticket.id)
     assert detail["status"] == "ignored" and detail["events"][-1]["action"] == "follow_up"
     assert len(detail["follow_ups"]) == 1
+
+
+def test_service_bad_rules_or_targets_stop_before_writing(
+    sqlite_store: Store, make_doc: MakeDoc, tmp_path: Path
+) -> None:
+    make_doc(sqlite_store, "Colis perdu", topics={"delivery": "negative"})
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  - name: r\n    when: {topic_sentiment: {shipping: negative}}\n    then: {team: s}\n")
+    with pytest.raises(RoutingError, match="line 3.*unknown topic 'shipping'"):
+        route_pending(sqlite_store, load_settings(routing={"rules_file": str(bad)}))
+    notify = tmp_path / "notify.yaml"
+    notify.write_text("rules:\n  - name: r\n    then: {team: s, notify: [pager]}\n")
+    with pytest.raises(RoutingError, match="unknown target 'pager'"):
+        route_pending(sqlite_store, load_settings(routing={"rules_file": str(notify)}))
+    with sqlite_store.session() as s:
+        assert s.scalar(select(func.count()).select_from(RoutingDecision)) == 0  # nothing lost
+    assert route_pending(sqlite_store, load_settings())["ticketed"] == 1
