@@ -1,4 +1,4 @@
-"""The stages after collection, run in order: analyse → route → notify.
+"""The stages after collection, run in order: analyse → route → spike alerts → notify.
 
 Used by ``listening demo`` and by ``listening serve`` after each collection pass.
 Each stage is idempotent and talks to the others only through the store.
@@ -13,7 +13,8 @@ from listening.store import Store
 
 
 def run_downstream(store: Store, settings: Settings) -> dict[str, Any]:
-    """Analyse what is new or outdated, route it to teams, deliver pending notifications."""
+    """Analyse what is new or outdated, route it, check spikes, deliver pending notifications."""
+    from listening.routing.alerts import check_alerts
     from listening.routing.outbox import deliver_pending
     from listening.routing.service import route_pending
     from nlp.service import analyze_pending
@@ -21,5 +22,6 @@ def run_downstream(store: Store, settings: Settings) -> dict[str, Any]:
     return {
         "analysis": analyze_pending(store, settings),
         "routing": route_pending(store, settings),
+        "alerts": check_alerts(store, settings),
         "notifications": deliver_pending(store, settings),
     }
