@@ -63,7 +63,8 @@ def heatmap_chart(df: pd.DataFrame, labels: dict[str, str], order: list[str]) ->
 def matrix_chart(df: pd.DataFrame, value: str, title: str, fmt: str) -> alt.LayerChart:
     """Brand × criterion heatmap of ``value`` with its label in each cell."""
     base = alt.Chart(df).encode(
-        x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, orient="top")),
+        x=alt.X("topic:N", title=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=120, orient="top", labelOverlap=False)),
         y=alt.Y("brand:N", title=None, axis=alt.Axis(labelLimit=200)),
     )
     scheme = alt.Scale(scheme="redyellowgreen", domain=[-1, 1]) if value == "net" else alt.Scale(
@@ -72,8 +73,8 @@ def matrix_chart(df: pd.DataFrame, value: str, title: str, fmt: str) -> alt.Laye
         color=alt.Color(f"{value}:Q", title=title, scale=scheme),
         tooltip=["brand:N", "topic:N", alt.Tooltip(f"{value}:Q", format=fmt), "n:Q", "label:N"],
     )
-    text = base.mark_text(fontSize=12).encode(text="label:N")
-    return (cells + text).properties(height=alt.Step(48), title=title)
+    text = base.mark_text(fontSize=13).encode(text="short:N")
+    return (cells + text).properties(height=alt.Step(48), width=alt.Step(125), title=title)
 
 
 def trend_chart(df: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:

@@ -33,17 +33,27 @@ def cell_label(row: object) -> str:
     return str(r.n)  # type: ignore[attr-defined]
 
 
+def cell_short(row: object) -> str:
+    r = row
+    if metric == "net":
+        return f"{r.net:+.2f}{r.flag}"  # type: ignore[attr-defined]
+    if metric == "sov":
+        return f"{r.sov:.0%}"  # type: ignore[attr-defined]
+    return str(r.n)  # type: ignore[attr-defined]
+
+
 matrix["label"] = [cell_label(r) for r in matrix.itertuples()]
+matrix["short"] = [cell_short(r) for r in matrix.itertuples()]
 own_names = ", ".join(sorted(matrix.loc[matrix["is_own"], "brand"].unique())) or "—"
 st.subheader(t("co.matrix"))
 if metric == "net":
     st.caption(t("co.sig_help", own=own_names, min_n=stats.MIN_N))
 chart = charts.matrix_chart(matrix, metric, metrics[metric], "+.2f" if metric == "net" else ".2f")
 st.altair_chart(chart, width="stretch")
-table = matrix.pivot_table(index="brand", columns="topic", values="label", aggfunc="first")
+table = matrix.pivot_table(index="brand", columns="topic", values="label", aggfunc="first").fillna("—")
 st.dataframe(table, width="stretch")
 
-export = matrix.drop(columns=["label"]).sort_values(["topic", "brand"])
+export = matrix.drop(columns=["label", "short"]).sort_values(["topic", "brand"])
 left, right = st.columns(2)
 left.download_button(t("export_csv"), export.to_csv(index=False).encode(), "competitors.csv",
                      "text/csv", key="co_csv")

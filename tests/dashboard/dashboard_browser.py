@@ -95,10 +95,9 @@ class Browser:
             state = self.evaluate(
                 "JSON.stringify({"
                 "app: !!document.querySelector('[data-testid=\"stApp\"]'),"
-                "running: !!document.querySelector('[data-testid=\"stStatusWidget\"]') &&"
-                " /Running|En cours/i.test(document.querySelector("
-                "'[data-testid=\"stStatusWidget\"]').innerText),"
-                "skeleton: document.querySelectorAll('[data-testid=\"stSkeleton\"]').length,"
+                "running: /Stop|Running/i.test((document.querySelector("
+                "'[data-testid=stStatusWidget]') || {}).innerText || ''),"
+                "skeleton: document.querySelectorAll('[data-testid*=Skeleton i]').length,"
                 "text: document.body ? document.body.innerText : ''})"
             )
             info = json.loads(state or "{}")
