@@ -109,6 +109,20 @@ class ListeningSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         import feedparser
 
+        from listening.collection.extract import looks_like_feed
+
+        if not looks_like_feed(response.body) and not response.meta.get("listening_feed_found"):
+            # a site's page: follow the feeds it announces (<link rel="alternate" ...>)
+            links = response.css(
+                "link[rel~=alternate][type*=rss]::attr(href), link[rel~=alternate][type*=atom]::attr(href)"
+            ).getall()
+            if not links:
+                self.errors.append(f"{response.url}: neither a feed nor a page announcing one")
+            for link in links:
+                request = self._request(urljoin(response.url, link), self.parse_feed)
+                request.meta["listening_feed_found"] = True
+                yield request
+            return
         parsed = feedparser.parse(response.body)
         for entry in parsed.entries:
             link = entry.get("link")

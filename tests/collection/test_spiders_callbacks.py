@@ -56,6 +56,22 @@ def test_spiders_callbacks_feed_and_sitemap_discovery_follow_url_patterns(
     )
     requests = list(spider.parse_feed(XmlResponse(url="https://blog.example/feed", body=feed)))
     assert [r.url for r in requests] == ["https://blog.example/2026/09/a.html"]
+    home = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed"></head></html>'
+    )
+    home_request = Request("https://blog.example/")
+    (found_feed,) = spider.parse_feed(
+        HtmlResponse(url="https://blog.example/", body=home, request=home_request)
+    )
+    assert (
+        found_feed.url == "https://blog.example/feed" and found_feed.callback == spider.parse_feed
+    )
+    empty = Request("https://blog.example/x")
+    assert (
+        list(spider.parse_feed(HtmlResponse(url=empty.url, body=b"<html></html>", request=empty)))
+        == []
+    )
+    assert spider.errors == ["https://blog.example/x: neither a feed nor a page announcing one"]
     sitemap = (
         b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         b"<url><loc>https://blog.example/2026/10/b.html</loc></url>"
