@@ -111,3 +111,14 @@ def test_dashboard_i18n_complete() -> None:
     for key, (fr, en) in STRINGS.items():
         assert fr and en, key
         assert fr.count("{") == en.count("{"), key
+
+
+def test_dashboard_competitor_chart_exports_png() -> None:
+    from dashboards import charts
+
+    matrix = pd.DataFrame([
+        {"brand": "us", "topic": "delivery", "net": -0.2, "n": 40, "label": "x", "short": "-0.20"},
+        {"brand": "them", "topic": "delivery", "net": 0.5, "n": 30, "label": "y", "short": "+0.50▲"},
+    ])
+    png = charts.chart_png(charts.matrix_chart(matrix, "net", "Sentiment net", "+.2f"))
+    assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
