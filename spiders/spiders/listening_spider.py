@@ -73,8 +73,10 @@ class ListeningSpider(scrapy.Spider):
         url = self.source["url"]
         discover = self.options.get("discover")
         if discover == "sitemap":
-            sitemap = self.options.get("sitemap_url") or urljoin(url, "/sitemap.xml")
-            yield self._request(sitemap, self.parse_sitemap, seed=True)
+            if self.options.get("sitemap_url"):
+                yield self._request(self.options["sitemap_url"], self.parse_sitemap, seed=True)
+            else:  # the sitemaps robots.txt announces, else /sitemap.xml
+                yield self._request(urljoin(url, "/robots.txt"), self.parse_robots, seed=True)
             return
         if discover == "feed":
             yield self._request(self.options.get("feed_url") or url, self.parse_feed, seed=True)
@@ -88,6 +90,18 @@ class ListeningSpider(scrapy.Spider):
 
     def _wanted(self, url: str) -> bool:
         return not self.patterns or any(p.search(url) for p in self.patterns)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        text = (
+            response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
+        )
+        sitemaps = [
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.lower().startswith("sitemap:") and line.split(":", 1)[1].strip()
+        ]
+        for sitemap in sitemaps or [urljoin(response.url, "/sitemap.xml")]:
+            yield self._request(urljoin(response.url, sitemap), self.parse_sitemap, seed=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         from scrapy.utils.sitemap import Sitemap

@@ -136,3 +136,20 @@ def test_spiders_captcha_detection_ignores_forms_protected_by_recaptcha() -> Non
     )
     assert captcha_reason(padded) is None  # a long page whose comment form uses reCAPTCHA
     assert captcha_reason(blog) is None
+
+
+def test_spiders_callbacks_sitemaps_announced_by_robots_txt(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    spider = _spider(
+        sqlite_store, tmp_path, "review_site", "https://shop.example/avis", discover="sitemap"
+    )
+    (seed,) = spider.seed_requests()
+    assert seed.url == "https://shop.example/robots.txt" and seed.callback == spider.parse_robots
+    robots = b"User-agent: *\nDisallow: /cart\nSitemap: https://shop.example/sitemap_reviews.xml\n"
+    found = list(spider.parse_robots(TextResponse(url=seed.url, body=robots, encoding="utf-8")))
+    assert [r.url for r in found] == ["https://shop.example/sitemap_reviews.xml"]
+    plain = list(
+        spider.parse_robots(TextResponse(url=seed.url, body=b"User-agent: *\n", encoding="utf-8"))
+    )
+    assert [r.url for r in plain] == ["https://shop.example/sitemap.xml"]
