@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: `app.py` (router), `views/` (pages), `queries.py` (all reads)."""
