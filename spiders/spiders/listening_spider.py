@@ -51,6 +51,11 @@ class ListeningSpider(scrapy.Spider):
         self.extract_kind = SOURCE_KIND_TO_EXTRACT.get(self.source["kind"], "blog")
         self.patterns = [re.compile(p) for p in self.options.get("url_patterns") or []]
         self.max_pages = int(self.options.get("max_pages") or 0)
+        # Review listings show the newest first: a page already stored means the rest is
+        # too. Forum threads and comment pages grow at the end: always read them through
+        # (conditional requests keep unchanged pages cheap).
+        default_stop = self.source["kind"] == "review_site"
+        self.stop_when_known = bool(self.options.get("stop_when_known", default_stop))
         self.errors: list[str] = []
         self.blocked_reason: str | None = None
         self.pages = 0
@@ -172,7 +177,7 @@ class ListeningSpider(scrapy.Spider):
         if extraction.engine == "discourse":
             yield from self._discourse_more(response)
             return
-        if items and self._all_known(items):
+        if self.stop_when_known and items and self._all_known(items):
             self.stopped_incremental.append(response.url)
             log.info("%s: every item is already stored; not paginating further", response.url)
             return

@@ -94,7 +94,9 @@ def test_spiders_stop_paginating_when_a_page_is_already_stored(
 ) -> None:
     settings = _settings(tmp_path)
     with spider_server() as (base, state):
-        source = _add(sqlite_store, "forum", "forum", f"{base}/noetag/phpbb_thread.html")
+        source = _add(
+            sqlite_store, "reviews", "review_site", f"{base}/noetag/trustpilot_page1.html"
+        )
         first = run_crawl(settings, source)
         assert (first["new"], first["pages"]) == (3, 2)
         second = run_crawl(settings, _reload(sqlite_store, source.id))

@@ -153,3 +153,19 @@ def test_spiders_callbacks_sitemaps_announced_by_robots_txt(
         spider.parse_robots(TextResponse(url=seed.url, body=b"User-agent: *\n", encoding="utf-8"))
     )
     assert [r.url for r in plain] == ["https://shop.example/sitemap.xml"]
+
+
+def test_spiders_callbacks_forum_threads_are_read_through(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    url = "https://bb.example/phpbb_thread.html"
+    spider = _spider(sqlite_store, tmp_path, "forum", url)
+    items = [
+        o for o in spider.parse_page(_html(url, "phpbb_thread.html")) if isinstance(o, DocumentIn)
+    ]
+    ingest(sqlite_store, spider.source["id"], items, spider.listening_settings)
+    again = list(spider.parse_page(_html(url, "phpbb_thread.html")))
+    # new posts come at the end of a thread: a known first page does not stop the crawl
+    assert [o.url for o in again if isinstance(o, Request)] == [
+        "https://bb.example/phpbb_thread_p2.html"
+    ]
