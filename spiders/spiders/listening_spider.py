@@ -153,7 +153,10 @@ class ListeningSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             self.not_modified += 1
-            self.validators.setdefault(response.url, {})
+            # unchanged page: a forum thread may still have grown on its next pages
+            remembered = (self.validators.get(response.url) or {}).get("next")
+            if remembered and not self.stop_when_known:
+                yield self._follow(response, remembered)
             return
         self.pages += 1
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
@@ -185,7 +188,16 @@ class ListeningSpider(scrapy.Spider):
             return
         next_url = self._next_url(response)
         if next_url:
-            yield response.follow(next_url, callback=self.parse_page, errback=self.on_error)
+            request = self._follow(response, next_url)
+            entry = self.new_validators.get(response.url)
+            if entry is not None:  # remembered for the next run, when this page answers 304
+                entry["next"] = request.url
+            yield request
+
+    def _follow(self, response: Response, url: str) -> scrapy.Request:
+        return scrapy.Request(
+            response.urljoin(url), callback=self.parse_page, errback=self.on_error
+        )
 
     def _next_url(self, response: Response) -> str | None:
         custom = self.options.get("next_selector")

@@ -235,3 +235,18 @@ def test_spiders_keep_resume_state_when_a_crawl_is_cut_short(
         result = run_crawl(settings, source)
     assert result["finish_reason"] == "closespider_timeout"
     assert (crawl_dir(settings, source.id) / "job").is_dir()  # JOBDIR kept: the next run resumes
+
+
+def test_spiders_forum_rerun_revalidates_every_thread_page(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        source = _add(sqlite_store, "thread", "forum", f"{base}/pages/phpbb_thread.html")
+        first = run_crawl(settings, source)
+        assert (first["new"], first["pages"]) == (3, 2)
+        second = run_crawl(settings, _reload(sqlite_store, source.id))
+        # page 1 answered 304, and its remembered next page was revalidated too (304)
+        assert (second["new"], second["pages"], second["not_modified"]) == (0, 0, 2)
+        page2 = [h for p, h in state.requests if p.endswith("phpbb_thread_p2.html")]
+        assert len(page2) == 2 and "If-None-Match" in page2[-1]

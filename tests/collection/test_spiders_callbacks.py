@@ -169,3 +169,19 @@ def test_spiders_callbacks_forum_threads_are_read_through(
     assert [o.url for o in again if isinstance(o, Request)] == [
         "https://bb.example/phpbb_thread_p2.html"
     ]
+
+
+def test_spiders_callbacks_not_modified_page_follows_remembered_next(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    url = "https://bb.example/t1.html"
+    forum = _spider(sqlite_store, tmp_path / "f", "forum", url)
+    forum.validators = {url: {"etag": '"x"', "next": "https://bb.example/t1-p2.html"}}
+    request = Request(url)
+    out = list(forum.parse_page(HtmlResponse(url=url, status=304, body=b"", request=request)))
+    assert [r.url for r in out] == ["https://bb.example/t1-p2.html"]
+    reviews = _spider(sqlite_store, tmp_path / "r", "review_site", url)
+    reviews.validators = forum.validators
+    assert (
+        list(reviews.parse_page(HtmlResponse(url=url, status=304, body=b"", request=request))) == []
+    )
