@@ -8,7 +8,9 @@ missing, and is skipped elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -47,9 +49,11 @@ def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -
     port = free_port()
     listening = Path(sys.executable).with_name("listening")
     log = (tmp_path / "dashboard.log").open("w")
+    # its own process group: `listening dashboard` starts `streamlit run` as a child,
+    # and both must go when the test ends
     proc = subprocess.Popen(
         [str(listening), "dashboard", "--headless", "--port", str(port)],
-        env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,12 +70,28 @@ def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -
             pytest.fail("the dashboard did not answer its health check within 60 s")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_group(proc)
         log.close()
+
+
+def stop_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM the dashboard's process group, SIGKILL what is left after 10 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the wrapper so only live members keep the group alive
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 @pytest.mark.slow
