@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -212,28 +211,23 @@ def dashboard(
 
 
 def launch_dashboard(port: int | None = None, headless: bool = False) -> int:
+    """Replace this process with Streamlit serving the dashboard (signals reach it directly)."""
     settings = get_settings()
     open_store(read_only=True)  # fail early, with a clear error, when the store is not ready
     app_path = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    port = port or settings.dashboard.port
     cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_path),
-        "--server.port",
-        str(port or settings.dashboard.port),
-        "--server.address",
-        settings.dashboard.address,
-        "--server.headless",
-        "true" if headless else "false",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    console.print(
-        f"Dashboard on http://{settings.dashboard.address}:{port or settings.dashboard.port}"
-    )
-    return subprocess.call(cmd, env=os.environ.copy())
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.port", str(port),
+        "--server.address", settings.dashboard.address,
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    console.print(f"Dashboard on http://{settings.dashboard.address}:{port}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, os.environ.copy())
+    return 0  # not reached: execve replaces the process
 
 
 def demo(
