@@ -44,7 +44,8 @@ class ParsedFeed:
     language: str | None
     items: list[DocumentIn]
     fault: str | None = None  # feedparser's bozo exception, when the feed is malformed
-    skipped: int = 0  # entries without any text
+    skipped: int = 0  # entries with neither text nor title
+    skipped_reasons: list[str] = field(default_factory=list)
 
 
 def _language(code: str | None) -> str | None:
@@ -97,14 +98,21 @@ def parse_feed(data: bytes, url: str, headers: dict[str, str] | None = None) -> 
             "check the source URL points at the feed itself (often /feed or /rss.xml)",
         )
     items: list[DocumentIn] = []
-    skipped = 0
+    skipped_reasons: list[str] = []
     seen: set[str] = set()
-    for entry in parsed.entries:
+    for position, entry in enumerate(parsed.entries, start=1):
         text = clean_text(_entry_text(entry))
         entry_title = clean_line(entry.get("title"))
         link = str(entry.get("link") or "")
+        text_from = "body"
+        if not text and entry_title:
+            # a title-only entry (link blogs, RSS 1.0 item lists): the title is what was said
+            text, text_from = entry_title, "title"
         if not text:
-            skipped += 1
+            ident = entry.get("id") or link or f"entry {position}"
+            reason = f"{ident}: neither title nor text"
+            log.info("feed %s: skipped %s", url, reason)
+            skipped_reasons.append(reason)
             continue
         key = str(entry.get("id") or link or "")
         if not key or key in seen:
@@ -112,6 +120,8 @@ def parse_feed(data: bytes, url: str, headers: dict[str, str] | None = None) -> 
         seen.add(key)
         date_raw, published = _entry_date(entry, language)
         raw: dict[str, Any] = {"kind": "feed_entry", "feed_url": url}
+        if text_from == "title":
+            raw["text_from"] = "title"
         if title:
             raw["feed_title"] = title
         if date_raw:
@@ -137,7 +147,14 @@ def parse_feed(data: bytes, url: str, headers: dict[str, str] | None = None) -> 
         )
     if fault:
         log.warning("feed %s is malformed (%s); kept %d entries", url, fault, len(items))
-    return ParsedFeed(title=title, language=language, items=items, fault=fault, skipped=skipped)
+    return ParsedFeed(
+        title=title,
+        language=language,
+        items=items,
+        fault=fault,
+        skipped=len(skipped_reasons),
+        skipped_reasons=skipped_reasons,
+    )
 
 
 def parse_feed_bytes(data: bytes, url: str) -> list[DocumentIn]:

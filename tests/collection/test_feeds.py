@@ -260,3 +260,34 @@ def test_feeds_atom_threading_gives_parent_ids() -> None:
     first, reply = parse_feed_bytes(atom, "http://b.example/p/feed/atom/")
     assert first.parent_id is None and reply.parent_id == "c1"
     assert first.thread_id == reply.thread_id == "http://b.example/p/"
+
+
+TITLE_ONLY = b"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+ <channel rdf:about="http://links.example/"><title>Liens</title><link>http://links.example/</link>
+  <description>x</description></channel>
+ <item rdf:about="http://links.example/1"><title>Livraison en retard, toujours pas de colis</title>
+  <link>http://links.example/1</link><dc:date>2025-01-10T12:00:00+01:00</dc:date></item>
+ <item rdf:about="http://links.example/2"><title>Avis</title><link>http://links.example/2</link>
+  <description>Un vrai texte d'avis sur la lampe.</description></item>
+ <item rdf:about="http://links.example/3"><link>http://links.example/3</link></item>
+</rdf:RDF>"""
+
+
+def test_feeds_title_only_entries_use_the_title_and_empty_ones_are_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("INFO", logger="listening.collection.feeds"):
+        parsed = parse_feed(TITLE_ONLY, "http://links.example/rss")
+    by_url = {item.url: item for item in parsed.items}
+    assert sorted(by_url) == ["http://links.example/1", "http://links.example/2"]
+    title_only = by_url["http://links.example/1"]
+    assert title_only.text == "Livraison en retard, toujours pas de colis"
+    assert title_only.raw["text_from"] == "title"
+    assert title_only.published_at == datetime(2025, 1, 10, 11, 0, tzinfo=UTC)
+    assert by_url["http://links.example/2"].text == "Un vrai texte d'avis sur la lampe."
+    assert "text_from" not in by_url["http://links.example/2"].raw
+    assert parsed.skipped == 1
+    assert parsed.skipped_reasons == ["http://links.example/3: neither title nor text"]
+    assert "neither title nor text" in caplog.text
