@@ -30,6 +30,14 @@ MEMUSAGE_LIMIT_MB = 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no code-execution HTTP endpoint in crawl processes
+# Disabled extensions are removed outright so that their modules are not even imported
+# (remote control pulls aiohttp in, telnet twisted.conch): start-up time of each crawl.
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,  # items go to the store, not to feeds
+}
 
 # Retries with exponential backoff on 5xx and timeouts; 403/429 are never retried: they
 # mark the source blocked (see middlewares.BlockDetectionMiddleware).

@@ -27,8 +27,8 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 from sqlalchemy import select, update
 
@@ -44,6 +44,9 @@ from listening.settings import Settings
 from listening.store import Document, Source, Store
 from listening.store.documents import DocumentIn, UpsertResult, upsert_documents
 from listening.store.models import utcnow
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +107,35 @@ def _shingle_text(text: str) -> str:
     return " ".join(_PUNCT_RE.sub(" ", text.casefold()).split())
 
 
+# datasketch (which imports scipy, about a second) is imported on first use only: a crawl
+# or a feed poll that brings nothing new never needs it.
+
+
 @lru_cache(maxsize=16)
 def _lsh_params(threshold: float) -> tuple[int, int]:
     """LSH bands and rows for a Jaccard threshold (datasketch integrates: computed once)."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 
 
+@lru_cache(maxsize=1)
+def _template() -> MinHash:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM)
+
+
 def signature(norm: str) -> MinHash:
     """MinHash of the character 5-grams of a normalised text (crc32: fast, stable)."""
+    from datasketch import MinHash
+
+    template = _template()
     mh = MinHash(
         num_perm=NUM_PERM,
-        permutations=_TEMPLATE.permutations,
-        scheme=_TEMPLATE.scheme,
+        permutations=template.permutations,
+        scheme=template.scheme,
         hashfunc=zlib.crc32,
     )
     grams = {norm[i : i + SHINGLE] for i in range(max(1, len(norm) - SHINGLE + 1))}
@@ -126,41 +145,54 @@ def signature(norm: str) -> MinHash:
 
 @dataclass
 class NearDuplicateIndex:
-    """MinHash LSH over the recent verbatims of one brand, kept per process."""
+    """MinHash LSH over the recent verbatims of one brand, kept per process.
+
+    Signatures are computed and inserted lazily, on the first :meth:`find`: a run that
+    stores nothing new reads the brand's recent verbatims but hashes none of them.
+    """
 
     threshold: float
     last_id: int = 0
-    lsh: MinHashLSH = field(init=False)
+    lsh: Any = field(init=False, default=None)  # datasketch.MinHashLSH, built on first find
     texts: dict[int, str] = field(default_factory=dict)
     roots: dict[int, int] = field(default_factory=dict)  # id -> the verbatim it duplicates
-
-    def __post_init__(self) -> None:
-        # LSH finds candidates generously; the rapidfuzz ratio decides.
-        self.lsh = MinHashLSH(
-            num_perm=NUM_PERM, params=_lsh_params(max(0.3, self.threshold - 0.25))
-        )
+    unhashed: list[tuple[int, MinHash | None]] = field(default_factory=list)
 
     def add(self, doc_id: int, text: str, root: int | None, sig: MinHash | None = None) -> None:
         if doc_id in self.texts:
             return
-        norm = _shingle_text(text)
-        self.lsh.insert(doc_id, sig if sig is not None else signature(norm))
-        self.texts[doc_id] = norm
+        self.texts[doc_id] = _shingle_text(text)
         self.roots[doc_id] = root or doc_id
         self.last_id = max(self.last_id, doc_id)
+        self.unhashed.append((doc_id, sig))
+
+    def _hash_pending(self) -> Any:
+        if self.lsh is None:
+            from datasketch import MinHashLSH
+
+            # LSH finds candidates generously; the rapidfuzz ratio decides.
+            self.lsh = MinHashLSH(
+                num_perm=NUM_PERM, params=_lsh_params(max(0.3, self.threshold - 0.25))
+            )
+        for doc_id, sig in self.unhashed:
+            self.lsh.insert(doc_id, sig if sig is not None else signature(self.texts[doc_id]))
+        self.unhashed.clear()
+        return self.lsh
 
     def find(self, text: str, sig: MinHash | None = None) -> int | None:
         """The earliest indexed verbatim ``text`` nearly duplicates (its root), or None."""
+        if not self.texts:
+            return None
+        lsh = self._hash_pending()
         norm = _shingle_text(text)
         best: int | None = None
-        for cand in self.lsh.query(sig if sig is not None else signature(norm)):
+        for cand in lsh.query(sig if sig is not None else signature(norm)):
             if fuzz.ratio(norm, self.texts[cand]) >= self.threshold * 100:
                 root = self.roots.get(cand, cand)
                 best = root if best is None else min(best, root)
         return best
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM)
 _INDEXES: dict[tuple[str, int | None], NearDuplicateIndex] = {}
 _INDEX_LOCK = threading.Lock()
 
@@ -263,7 +295,7 @@ def _ingest_batch(
     cfg = settings.collection
     index = _index_for(store, brand_id, settings)
     external_ids = [item.external_id for item in batch]
-    linked: list[tuple[int, str, int | None, MinHash]] = []
+    linked: list[tuple[int, str, int | None, MinHash | None]] = []
     with store.session() as session:
         known = set(
             session.scalars(
@@ -292,7 +324,8 @@ def _ingest_batch(
                 continue  # only verbatims this batch created are linked
             if len(text.split()) < cfg.near_duplicate_min_words:
                 continue
-            sig = signature(_shingle_text(text))
+            # hashed only when there is something to compare with
+            sig = signature(_shingle_text(text)) if index.texts or pending.texts else None
             root = index.find(text, sig)
             if root is None:
                 root = pending.find(text, sig)

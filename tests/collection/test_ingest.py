@@ -156,3 +156,17 @@ def test_ingest_crash_after_first_batch_then_resume(
 def test_ingest_unknown_source_is_a_clear_error(store: Store) -> None:
     with pytest.raises(CollectionError, match="no source with id 999"):
         ingest(store, 999, [DocumentIn(external_id="1", text="texte")], load_settings())
+
+
+def test_ingest_rerun_with_nothing_new_hashes_nothing(store: Store) -> None:
+    settings = load_settings()
+    sid = make_source(store)
+    items = [DocumentIn(external_id="1", text=REVIEW, author="A")]
+    ingest(store, sid, items, settings)
+    reset_near_duplicate_indexes()  # a new crawl process
+    again = ingest(store, sid, items, settings)
+    assert (again.new, again.duplicate) == (0, 1)
+    (index,) = ingest_mod._INDEXES.values()
+    assert index.lsh is None and len(index.unhashed) == 1  # read, never hashed
+    copy = ingest(store, sid, [DocumentIn(external_id="2", text=REVIEW + " Bof.")], settings)
+    assert copy.near_duplicates == 1 and index.lsh is not None  # hashed when needed
