@@ -1,10 +1,11 @@
 """Run collectors on sources: one ``runs`` row per source run, health kept on the source.
 
 ``collect(store, settings, source_names=None, due_only=False)`` runs the named sources
-(or all enabled ones, or only the due ones), one after the other, each under its lock
+(or all enabled ones, or only the due ones), each under its lock
 (:mod:`listening.collection.locks`): a source another process is collecting is skipped.
 Review sites, forums and blogs are crawled by the spiders (``spiders.launch.run_crawl``,
-a Scrapy subprocess); feeds, survey files and mailboxes by this package. A failing
+a Scrapy subprocess), up to ``collection.parallel_crawls`` at a time from a thread pool;
+feeds, survey files and mailboxes by this package, in the calling thread, meanwhile. A failing
 source never stops the others: its error is kept in the run and in its health
 (``last_error``; 403/429 mark it ``blocked`` with the reason).
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -205,6 +208,17 @@ def run_source(
     }
 
 
+def _crashed(name: str, exc: BaseException) -> dict[str, Any]:
+    """The result of a source whose run could not even be recorded (store unreachable...)."""
+    log.warning("source %s could not be run: %s", name, exc)
+    return {
+        "source": name,
+        "status": "failed",
+        **dict.fromkeys(COUNT_KEYS, 0),
+        "errors": [f"{type(exc).__name__}: {exc}"],
+    }
+
+
 def collect(
     store: Store,
     settings: Settings,
@@ -213,25 +227,75 @@ def collect(
     progress: Callable[[str, dict[str, Any]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """Collect the chosen sources; returns per-source results and totals."""
+    """Collect the chosen sources; returns per-source results (in name order) and totals.
+
+    Crawled sources run in up to ``collection.parallel_crawls`` threads, each waiting on
+    its own ``scrapy crawl`` subprocess; the other sources run in this thread meanwhile.
+    ``progress`` is always called from this thread, as each source finishes.
+    """
     chosen = select_sources(store, source_names, due_only)
     owner = locks.new_owner()
-    results = []
+    with store.session() as session:
+        kinds: dict[int, str] = {
+            sid: kind for sid, kind in session.execute(select(Source.id, Source.kind))
+        }
+    crawls = deque(pair for pair in chosen if kinds.get(pair[0]) in CRAWLED_KINDS)
+    others = deque(pair for pair in chosen if kinds.get(pair[0]) not in CRAWLED_KINDS)
+    results: dict[str, dict[str, Any]] = {}
+
+    def stopped() -> bool:
+        return should_stop is not None and should_stop()
+
+    def record(name: str, result: dict[str, Any]) -> None:
+        results[name] = result
+        if progress is not None:
+            progress(name, result)
+
     from listening.collection.feeds import make_client
 
-    with make_client(settings) as http:  # one connection pool shared by the feed sources
-        for source_id, name in chosen:
-            if should_stop is not None and should_stop():
-                break
-            result = run_source(store, settings, source_id, name, owner=owner, http=http)
-            results.append(result)
-            if progress is not None:
-                progress(name, result)
-    totals = {key: sum(int(r.get(key, 0)) for r in results) for key in COUNT_KEYS}
+    running: dict[Future[dict[str, Any]], str] = {}
+    with (
+        make_client(settings) as http,  # one connection pool shared by the feed sources
+        ThreadPoolExecutor(
+            max_workers=settings.collection.parallel_crawls, thread_name_prefix="crawl"
+        ) as pool,
+    ):
+
+        def start_crawls() -> None:
+            while crawls and len(running) < settings.collection.parallel_crawls and not stopped():
+                source_id, name = crawls.popleft()
+                future = pool.submit(run_source, store, settings, source_id, name, owner=owner)
+                running[future] = name
+
+        def collect_finished(block: bool) -> None:
+            done, _ = wait(list(running), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                try:
+                    record(name, future.result())
+                except Exception as exc:  # one failing source never stops the others
+                    record(name, _crashed(name, exc))
+
+        start_crawls()
+        while others and not stopped():
+            source_id, name = others.popleft()
+            try:
+                result = run_source(store, settings, source_id, name, owner=owner, http=http)
+            except Exception as exc:
+                result = _crashed(name, exc)
+            record(name, result)
+            if running:
+                collect_finished(block=False)
+                start_crawls()
+        while running:
+            collect_finished(block=True)
+            start_crawls()
+    ordered = [results[name] for _id, name in chosen if name in results]
+    totals = {key: sum(int(r.get(key, 0)) for r in ordered) for key in COUNT_KEYS}
     return {
-        "sources": results,
+        "sources": ordered,
         **totals,
-        "ran": sum(r["status"] != "skipped" for r in results),
-        "skipped": sum(r["status"] == "skipped" for r in results),
-        "failed_sources": sum(r["status"] in ("failed", "blocked") for r in results),
+        "ran": sum(r["status"] != "skipped" for r in ordered),
+        "skipped": sum(r["status"] == "skipped" for r in ordered),
+        "failed_sources": sum(r["status"] in ("failed", "blocked") for r in ordered),
     }

@@ -62,6 +62,11 @@ class CollectionSettings(BaseModel):
         default=0.1, ge=0, le=1,
         description="Random extra delay added to each source's next run, as a fraction of its interval.",
     )
+    parallel_crawls: int = Field(
+        default=2, ge=1, le=16,
+        description="Crawl subprocesses (review sites, forums, blogs) run at the same time by one "
+        "`collect`; each source still has one run at a time (its lock).",
+    )
     lock_ttl_minutes: int = Field(
         default=120, ge=1,
         description="A run's lock on its source expires after this many minutes (a crashed run "

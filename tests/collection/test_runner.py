@@ -154,7 +154,7 @@ def test_runner_dispatches_crawled_kinds_to_the_spiders(
     make_source(store, "reviews", kind="review_site", url="http://127.0.0.1:1/avis")
     forum = make_source(store, "forum", kind="forum", url="http://127.0.0.1:1/forum")
     summary = collect(store, load_settings())
-    assert calls == ["forum", "review_site"]
+    assert sorted(calls) == ["forum", "review_site"]  # crawls run in parallel threads
     by_name = {r["source"]: r for r in summary["sources"]}
     assert by_name["reviews"]["new"] == 1 and by_name["reviews"]["status"] == "ok"
     assert by_name["forum"]["status"] == "blocked"
@@ -231,3 +231,65 @@ def test_runner_marks_an_interrupted_run_failed_on_the_next_run(store: Store) ->
     stale, fresh = _runs(store)
     assert stale.status == "failed" and stale.errors[0].startswith("interrupted")
     assert fresh.status == "ok" and fresh.new == 2
+
+
+def test_runner_runs_crawls_in_parallel_with_per_source_runs_and_isolated_failures(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def run_crawl(settings: Any, source: Source) -> dict[str, Any]:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            time.sleep(0.6)
+            if source.name == "c-broken":
+                raise RuntimeError("scrapy exploded")
+            result = ingest(
+                store,
+                source.id,
+                [DocumentIn(external_id="p1", text=f"Avis crawlé sur le site {source.name}")],
+                settings,
+            )
+            return {"new": result.new, "updated": 0, "duplicate": 0, "failed": 0, "errors": []}
+        finally:
+            with lock:
+                active[0] -= 1
+
+    launch = types.ModuleType("spiders.launch")
+    launch.run_crawl = run_crawl  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "spiders.launch", launch)
+    names = ["a-avis", "b-forum", "c-broken", "d-blog", "e-avis"]
+    for name in names:
+        make_source(store, name, kind="review_site", url=f"http://127.0.0.1:1/{name}")
+    with feed_server({"/ok": Resource(rss(ITEMS))}) as server:
+        make_source(store, "f-feed", url=server.url("/ok"))
+        seen: list[tuple[str, str]] = []
+        summary = collect(
+            store,
+            load_settings(collection={"parallel_crawls": 2}),
+            progress=lambda name, result: seen.append((name, threading.current_thread().name)),
+        )
+    assert peak[0] == 2  # crawls overlapped, never more than parallel_crawls at once
+    assert [r["source"] for r in summary["sources"]] == [*names, "f-feed"]  # name order
+    by_name = {r["source"]: r for r in summary["sources"]}
+    assert by_name["c-broken"]["status"] == "failed"
+    assert "scrapy exploded" in by_name["c-broken"]["errors"][0]
+    assert all(
+        by_name[n]["status"] == "ok" and by_name[n]["new"] == 1 for n in names if n != "c-broken"
+    )
+    assert by_name["f-feed"]["new"] == 2
+    assert (summary["new"], summary["failed_sources"], summary["ran"]) == (6, 1, 6)
+    assert {thread for _name, thread in seen} == {threading.main_thread().name}
+    runs = _runs(store)
+    assert len(runs) == 6 and len({r.source_id for r in runs}) == 6
+    assert sorted(r.status for r in runs) == ["failed", *["ok"] * 5]
+    assert all(r.finished_at is not None for r in runs)
+    with store.session() as session:
+        broken = session.scalar(select(Source).where(Source.name == "c-broken"))
+        assert broken is not None and "scrapy exploded" in (broken.last_error or "")
+        assert broken.last_run_at is not None and broken.last_success_at is None
