@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.BlockDetectionMiddleware": 580,
     "spiders.middlewares.ConditionalRequestMiddleware": 590,
 }
+SPIDER_MIDDLEWARES = {"spiders.resume.UnfinishedRequestsMiddleware": 50}
 ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
 
 LOG_LEVEL = "INFO"

@@ -28,6 +28,7 @@ from listening.collection.extract.forums import discourse_missing_post_ids, load
 from listening.settings import load_settings
 from listening.store import Document, Store
 from listening.store.documents import DocumentIn
+from spiders.resume import UnfinishedRequests
 
 log = logging.getLogger(__name__)
 DISCOURSE_CHUNK = 20
@@ -70,7 +71,20 @@ class ListeningSpider(scrapy.Spider):
         # them ends in a reported error rather than silently.
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=seed)
 
+    @property
+    def unfinished(self) -> UnfinishedRequests:
+        if not hasattr(self, "_unfinished"):
+            self._unfinished = UnfinishedRequests(self.crawler.settings.get("JOBDIR"))
+        return self._unfinished
+
     async def start(self) -> AsyncIterator[Any]:
+        # a resumed crawl first re-issues what the stopped run had started but not finished
+        for entry in self.unfinished.load():
+            callback = getattr(self, entry.get("callback") or "", None)
+            if callable(callback) and entry["callback"].startswith("parse"):
+                yield scrapy.Request(
+                    entry["url"], callback=callback, errback=self.on_error, dont_filter=True
+                )
         for request in self.seed_requests():
             yield request
 
@@ -245,6 +259,10 @@ class ListeningSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
+        if request is not None and not self.crawler.crawling:
+            return  # cut by the crawl being stopped: kept unfinished, fetched on resume
+        if request is not None:
+            self.unfinished.finished(request)
         url = request.url if request is not None else "?"
         message = str(failure.value) or type(failure.value).__name__
         if "robots.txt" in message:
