@@ -106,6 +106,16 @@ def _crawl_pid(job_file: Path) -> int:
 def test_spiders_resume_stopped_crawl_from_jobdir_and_store_each_item_once(
     store: Store, tmp_path: Path
 ) -> None:
+    _stop_then_resume(store, tmp_path, signal.SIGTERM)  # `kill`, a shutdown, serve stopping
+
+
+def test_spiders_resume_killed_crawl_from_jobdir_and_store_each_item_once(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    _stop_then_resume(sqlite_store, tmp_path, signal.SIGKILL)  # no chance to clean up
+
+
+def _stop_then_resume(store: Store, tmp_path: Path, stop: signal.Signals) -> None:
     settings = load_settings(
         data_dir=str(tmp_path / "data"),
         collection={
@@ -127,10 +137,13 @@ def test_spiders_resume_stopped_crawl_from_jobdir_and_store_each_item_once(
         crawler = threading.Thread(target=lambda: outcome.update(run_crawl(settings, source)))
         crawler.start()
         assert gate_reached.wait(120), "the crawl never reached page 3"
-        os.kill(_crawl_pid(folder / "job.json"), signal.SIGTERM)  # as `kill` or a shutdown does
+        os.kill(_crawl_pid(folder / "job.json"), stop)
         crawler.join(120)
         gate_open.set()
-        assert outcome["finish_reason"] == "shutdown", outcome
+        if stop == signal.SIGTERM:
+            assert outcome["finish_reason"] == "shutdown", outcome
+        else:
+            assert "without a result" in outcome["errors"][0], outcome
         assert (folder / "job").is_dir()  # interrupted: resume state kept
         first_stored = _stored(store, source.id)
         assert 0 < len(first_stored) < PAGES * PER_PAGE
