@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/collect.py                 # every part (1,000 local feeds)
     .venv/bin/python bench/collect.py --feeds 0       # extraction (+ --crawl) only
+    .venv/bin/python bench/collect.py --feeds 0 --crawl --repeat 1
 
 Parts (each a function returning its figures, printed then dumped as one JSON line):
 
 - ``bench_extraction``: ``listening.collection.extract.extract`` on every saved page of
   ``../shared/data/pages`` and the bundled demo site, in memory, on 1 process and on 2
   processes (the reference machine has 2 cores): pages/s, items/s, MB/s, peak RSS;
-- ``bench_crawl`` (``--crawl``): the real spiders (one ``scrapy crawl`` subprocess per
-  source) over the demo site served locally: wall time, pages/s and items/s including
-  the subprocess start-up;
+- ``bench_crawl`` (``--crawl``): ``collect()`` with the real spiders (one ``scrapy crawl``
+  subprocess per source) over the demo site served locally, with ``parallel_crawls`` 1
+  then 2: wall time of a first collection and of a rerun that finds nothing new;
 - ``bench_feed_polling`` (``--feeds N``, in ``bench/collect_feeds.py``): N feeds served
   locally, polled twice with conditional GET.
 """
@@ -84,51 +85,53 @@ def bench_extraction(data_dir: Path = DATA, repeat: int = 3) -> dict[str, Any]:
     return figures
 
 
-def bench_crawl() -> dict[str, Any]:
-    """Crawl the demo site's review, forum and blog sources with the real spiders."""
+def bench_crawl(parallel_crawls: int = 1) -> dict[str, Any]:
+    """``collect()`` over the demo site's review, forum and blog sources (real spiders).
+
+    Figures: wall time of a first collection (everything new), then of a second one
+    (nothing new: conditional requests, the cost is mostly each subprocess's start-up).
+    """
     from sqlalchemy import select
 
+    from listening.collection.runner import CRAWLED_KINDS, collect
     from listening.demo_site import sources_yaml
     from listening.demo_site.server import serve_demo_site
     from listening.settings import load_settings
     from listening.store import Source, Store
     from listening.store.sources import import_sources, load_sources_file
-    from spiders.launch import run_crawl
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             database_url=f"sqlite:///{tmp}/bench.db",
             data_dir=tmp,
-            collection={"crawl_download_delay_s": 0},
+            collection={"crawl_download_delay_s": 0, "parallel_crawls": parallel_crawls},
         )
         store = Store.from_settings(settings)
         store.init()
-        totals = {"sources": 0, "pages": 0, "new": 0}
         with serve_demo_site() as base:
             with store.session() as session:
                 import_sources(session, load_sources_file(sources_yaml(base, Path(tmp))))
             with store.session() as session:
-                sources = [
-                    s
-                    for s in session.scalars(select(Source))
-                    if s.kind in ("review_site", "forum", "blog")
-                ]
-                for source in sources:
-                    session.expunge(source)
+                names = list(
+                    session.scalars(select(Source.name).where(Source.kind.in_(CRAWLED_KINDS)))
+                )
             start = time.perf_counter()
-            for source in sources:
-                result = run_crawl(settings, source)
-                totals["sources"] += 1
-                totals["pages"] += int(result.get("pages", 0))
-                totals["new"] += int(result.get("new", 0))
+            first = collect(store, settings, source_names=names)
             wall = time.perf_counter() - start
+            start = time.perf_counter()
+            second = collect(store, settings, source_names=names)
+            rerun = time.perf_counter() - start
         store.dispose()
     return {
-        **totals,
+        "parallel_crawls": parallel_crawls,
+        "sources": len(names),
+        "new": first["new"],
+        "failed_sources": first["failed_sources"] + second["failed_sources"],
+        "rerun_new": second["new"],
         "wall_s": round(wall, 2),
-        "seconds_per_source": round(wall / max(1, totals["sources"]), 2),
-        "pages_per_s": round(totals["pages"] / wall, 2),
-        "items_per_s": round(totals["new"] / wall, 2),
+        "seconds_per_source": round(wall / max(1, len(names)), 2),
+        "items_per_s": round(first["new"] / wall, 2),
+        "rerun_wall_s": round(rerun, 2),
     }
 
 
@@ -150,11 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         f"pages/s, {two['items_per_s']} items/s; peak RSS {extraction['peak_rss_mb']} MB"
     )
     if args.crawl:
-        crawl = figures["crawl"] = bench_crawl()
-        print(
-            f"crawl: {crawl['sources']} demo sources, {crawl['pages']} pages, {crawl['new']} items in "
-            f"{crawl['wall_s']} s ({crawl['seconds_per_source']} s per source incl. subprocess start)"
-        )
+        figures["crawl"] = []
+        for parallel in (1, 2):
+            crawl = bench_crawl(parallel)
+            figures["crawl"].append(crawl)
+            print(
+                f"crawl (parallel_crawls={parallel}): {crawl['sources']} demo sources, "
+                f"{crawl['new']} items in {crawl['wall_s']} s ({crawl['seconds_per_source']} s "
+                f"per source incl. subprocess start); rerun (nothing new) {crawl['rerun_wall_s']} s"
+            )
     if args.feeds:
         from collect_feeds import bench_feed_polling, print_figures
 

@@ -281,7 +281,7 @@ def test_feeds_title_only_entries_use_the_title_and_empty_ones_are_skipped(
     with caplog.at_level("INFO", logger="listening.collection.feeds"):
         parsed = parse_feed(TITLE_ONLY, "http://links.example/rss")
     by_url = {item.url: item for item in parsed.items}
-    assert sorted(by_url) == ["http://links.example/1", "http://links.example/2"]
+    assert set(by_url) == {"http://links.example/1", "http://links.example/2"}
     title_only = by_url["http://links.example/1"]
     assert title_only.text == "Livraison en retard, toujours pas de colis"
     assert title_only.raw["text_from"] == "title"
