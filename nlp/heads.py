@@ -58,13 +58,18 @@ class Head:
     thresholds: list[float] = field(default_factory=list)
     lexical: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    vectorizer: Any = None  # optional fitted TF-IDF over words, fused with the embeddings
     digest: str = ""
 
-    def features(self, vectors: np.ndarray, texts: list[str] | None) -> np.ndarray:
-        if not self.lexical:
+    def features(self, vectors: np.ndarray, texts: list[str] | None) -> Any:
+        if not self.lexical and self.vectorizer is None:
             return vectors
         if texts is None:
             raise AnalysisError(f"head {self.name} needs the texts", "pass texts with the vectors")
+        if self.vectorizer is not None:
+            from scipy.sparse import csr_matrix, hstack
+
+            return hstack([csr_matrix(vectors), self.vectorizer.transform(texts)]).tocsr()
         return np.hstack([vectors, lexical_features(texts)])
 
     def proba(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
@@ -80,7 +85,7 @@ class Head:
         cols = []
         for model in self.models:
             if isinstance(model, float):  # label never seen positive/negative in training
-                cols.append(np.full(len(x), model, dtype=np.float32))
+                cols.append(np.full(x.shape[0], model, dtype=np.float32))
             else:
                 cols.append(model.predict_proba(x)[:, list(model.classes_).index(1)])
         return np.stack(cols, axis=1).astype(np.float32)
@@ -88,7 +93,8 @@ class Head:
     def save(self, path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {k: getattr(self, k) for k in
-                   ("name", "labels", "multilabel", "models", "thresholds", "lexical", "meta")}
+                   ("name", "labels", "multilabel", "models", "thresholds", "lexical", "meta",
+                    "vectorizer")}
         joblib.dump(payload, path, compress=3)
         self.digest = file_digest(path)
         return self.digest
@@ -132,16 +138,30 @@ def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: f
     return head
 
 
+def word_vectorizer(texts: list[str]) -> Any:
+    """TF-IDF over words and word pairs (lexical evidence the embeddings blur)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=15000, sublinear_tf=True)
+    vec.fit(texts)
+    return vec
+
+
 def train_multilabel(name: str, x: np.ndarray, y: np.ndarray, labels: list[str], c: float = 2.0,
-                     thresholds: list[float] | None = None) -> Head:
-    """One logistic regression per label (one-vs-rest); ``y`` is a 0/1 matrix."""
+                     thresholds: list[float] | None = None, texts: list[str] | None = None) -> Head:
+    """One logistic regression per label (one-vs-rest); ``y`` is a 0/1 matrix. With
+    ``texts``, word TF-IDF features are fused with the embeddings."""
     models: list[Any] = []
+    head = Head(name, labels, True, models, thresholds or [0.5] * len(labels))
+    if texts is not None:
+        head.vectorizer = word_vectorizer(texts)
+    feats = head.features(x, texts)
     for j, _label in enumerate(labels):
         col = y[:, j].astype(int)
         if col.min() == col.max():
             models.append(float(col[0]))
             continue
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-        model.fit(x, col)
+        model.fit(feats, col)
         models.append(model)
-    return Head(name, labels, True, models, thresholds or [0.5] * len(labels))
+    return head

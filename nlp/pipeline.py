@@ -73,10 +73,6 @@ def make_encoder(settings: Settings, cache: bool = False) -> Encoder:
     if cache and settings.nlp.embedding_cache:
         safe = settings.nlp.encoder.replace("/", "_")
         kwargs["cache_path"] = str(Path(settings.data_dir) / "cache" / f"{safe}.sqlite")
-    if settings.nlp.encoder.startswith("listening.encoder.transformers"):
-        kwargs["model_dir"] = settings.nlp.transformers_model_dir or str(
-            Path(settings.data_dir) / "encoders" / "multilingual-e5-small"
-        )
     encoder: Encoder = registry.create("encoder", settings.nlp.encoder, **kwargs)
     return encoder
 
@@ -155,9 +151,10 @@ class Analyzer:
         sent = heads["sentiment"].proba(docs)
         intent = heads["intent"].proba(docs, texts)
         urgency = heads["urgency"].proba(docs)
-        topic_doc = heads["topics"].proba(docs)
+        topic_doc = heads["topics"].proba(docs, texts)
         all_clauses = np.concatenate(clause_vecs)
-        topic_clause = heads["topics"].proba(all_clauses)
+        clause_texts = [c.text for i in live for c in items[i].clauses]
+        topic_clause = heads["topics"].proba(all_clauses, clause_texts)
         sent_clause = heads["aspect_sentiment"].proba(all_clauses)
         offset = 0
         for k, i in enumerate(live):

@@ -90,24 +90,30 @@ def spacy_pipeline(lang: str) -> Any:
 
 
 def _clause_bounds(doc: Any) -> list[tuple[int, int]]:
-    """Token index ranges: sentences, cut before contrast markers and at ';'."""
+    """Token index ranges: sentences, cut before contrast markers and at ';'.
+
+    One pass over the tokens (``doc.sents`` re-checks the whole document for every
+    sentence, which is quadratic on 100k-character texts)."""
     bounds: list[tuple[int, int]] = []
-    for sent in doc.sents:
-        start = sent.start
-        for tok in sent:
-            low = tok.lower_
-            nxt = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
-            cut_before = tok.i > start and (
-                low in SINGLE_START or (low, nxt) in CONTRAST_PAIRS
-            )
-            if cut_before:
-                bounds.append((start, tok.i))
-                start = tok.i
-            elif low == ";" and tok.i + 1 < sent.end:
-                bounds.append((start, tok.i + 1))
-                start = tok.i + 1
-        if start < sent.end:
-            bounds.append((start, sent.end))
+    lowers = [t.lower_ for t in doc]
+    starts = [bool(t.is_sent_start) for t in doc]
+    n = len(lowers)
+    start = 0
+    for i in range(n):
+        if i > start and starts[i]:
+            bounds.append((start, i))
+            start = i
+            continue
+        low = lowers[i]
+        nxt = lowers[i + 1] if i + 1 < n else ""
+        if i > start and (low in SINGLE_START or (low, nxt) in CONTRAST_PAIRS):
+            bounds.append((start, i))
+            start = i
+        elif low == ";" and i + 1 < n and not starts[i + 1]:
+            bounds.append((start, i + 1))
+            start = i + 1
+    if start < n:
+        bounds.append((start, n))
     return bounds
 
 
@@ -130,6 +136,7 @@ def split_clauses(docs: list[Any], min_letters: int = 3, max_chars: int = 600) -
     """Clauses with offsets for spaCy docs made from masked texts (same offsets)."""
     out: list[list[Clause]] = []
     for doc in docs:
+        full = doc.text  # rebuilt on every access by spaCy: read it once
         clauses: list[Clause] = []
         for a, b in _clause_bounds(doc):
             span = doc[a:b]
@@ -139,15 +146,15 @@ def split_clauses(docs: list[Any], min_letters: int = 3, max_chars: int = 600) -
                 continue
             start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
             if end - start > max_chars:
-                for a2, b2 in _windows(doc.text, start, end, max_chars):
-                    clauses.append(Clause(a2, b2, clean(doc.text[a2:b2]), []))
+                for a2, b2 in _windows(full, start, end, max_chars):
+                    clauses.append(Clause(a2, b2, clean(full[a2:b2]), []))
                 continue
-            text = clean(doc.text[start:end])
+            text = clean(full[start:end])
             if letter_count(text) < min_letters and clauses:
                 # glue tiny fragments ("ok", "!!") to the previous clause
                 prev = clauses[-1]
                 prev.end = end
-                prev.text = clean(doc.text[prev.start : end])
+                prev.text = clean(full[prev.start : end])
                 prev.lemmas.extend(t.lemma_.lower() for t in toks)
                 continue
             clauses.append(Clause(start, end, text, [t.lemma_.lower() for t in toks]))

@@ -42,8 +42,10 @@ class Featurizer:
 
         return cls(settings, make_encoder(settings, cache=True))
 
-    def docs(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], list[Any]]:
-        items = Preparer(self.settings.nlp.languages, {}, {}, self.settings.nlp.max_clauses).prepare(texts)
+    def docs(self, texts: list[str], patterns: dict[str, Any] | None = None,
+             ) -> tuple[np.ndarray, list[np.ndarray], list[Any]]:
+        preparer = Preparer(self.settings.nlp.languages, patterns or {}, {}, self.settings.nlp.max_clauses)
+        items = preparer.prepare(texts)
         docs, clauses = featurize(self.encoder, items)
         return docs, clauses, items
 
@@ -207,6 +209,46 @@ def _tune_thresholds(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float
     return thresholds, {"cv_mean_label_f1": round(float(np.mean(f1s)), 4) if f1s else None}
 
 
+def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[Any], y: np.ndarray,
+                         labels: list[str], c: float, boost: float,
+                         lexical: bool = True) -> tuple[list[float], dict[str, Any]]:
+    """Per-topic thresholds tuned on out-of-fold scores of the analyzer's own decision rule:
+    max(document probability, max over clauses of probability + pattern boost)."""
+    from sklearn.model_selection import KFold
+
+    scores = np.zeros(y.shape, dtype=np.float32)
+    texts = [it.clean_text for it in items]
+    for tr, te in KFold(5, shuffle=True, random_state=0).split(x):
+        head = train_multilabel("topics", x[tr], y[tr], labels, c=c,
+                                texts=[texts[i] for i in tr] if lexical else None)
+        doc_p = head.proba(x[te], [texts[i] for i in te])
+        for k, i in enumerate(te):
+            best = doc_p[k].copy()
+            if len(clauses[i]):
+                cp = head.proba(clauses[i], [cl.text for cl in items[i].clauses])
+                for ci, hit in items[i].topic_hits.items():
+                    for j, lab in enumerate(labels):
+                        if lab in hit:
+                            cp[ci, j] = min(1.0, cp[ci, j] + boost)
+                best = np.maximum(best, cp.max(axis=0))
+            scores[i] = best
+    grid = np.arange(0.3, 0.99, 0.025)
+    thresholds, f1s = [], []
+    tp = fp = fn = 0
+    for j in range(y.shape[1]):
+        col = y[:, j].astype(bool)
+        f1 = [f1_score(col, scores[:, j] >= t, zero_division=0) for t in grid]
+        best_i = int(np.argmax(f1))
+        thresholds.append(round(float(grid[best_i]), 3))
+        f1s.append(f1[best_i])
+        pred = scores[:, j] >= grid[best_i]
+        tp += int((pred & col).sum())
+        fp += int((pred & ~col).sum())
+        fn += int((~pred & col).sum())
+    micro = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return thresholds, {"cv_micro_f1": round(micro, 4), "cv_mean_label_f1": round(float(np.mean(f1s)), 4)}
+
+
 def topic_rows(tax: Taxonomy, use_own: bool) -> tuple[list[str], list[set[str]], list[str]]:
     texts: list[str] = []
     labels: list[set[str]] = []
@@ -221,19 +263,12 @@ def topic_rows(tax: Taxonomy, use_own: bool) -> tuple[list[str], list[set[str]],
             if "topics" in row:
                 texts.append(row["text"])
                 labels.append(set(datasets.topics_of(row)) & set(tax.labels))
-        folder = amazon_dir()
-        if folder:
-            data.append(LICENCES["amazon"] + ": sentences with their aspects mapped to journey topics")
-            for row in datasets.amazon_examples(folder):
-                if row.get("kind") == "sentence":
-                    texts.append(row["text"])
-                    labels.append(set(row["topics"]) & set(tax.labels))
     return texts, labels, data
 
 
 def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
-                 c: float = 4.0, featurizer: Featurizer | None = None,
-                 tax: Taxonomy | None = None) -> tuple[Path, Head, dict[str, Any]]:
+                 c: float = 16.0, featurizer: Featurizer | None = None,
+                 tax: Taxonomy | None = None, lexical: bool = True) -> tuple[Path, Head, dict[str, Any]]:
     """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims."""
     out_dir = out_dir or models_dir(settings)
     tax = tax or load_taxonomy(taxonomy_path or settings.nlp.taxonomy or None)
@@ -244,10 +279,12 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
         raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
                             "give each topic a handful of examples in the taxonomy file")
     feat = featurizer or Featurizer.from_settings(settings)
-    x, _, _ = feat.docs(texts)
+    x, clauses, items = feat.docs(texts, tax.patterns)
     y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
-    thresholds, metrics = _tune_thresholds(x, y, c)
-    head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds)
+    thresholds, metrics = _decision_thresholds(x, clauses, items, y, tax.labels, c,
+                                               settings.nlp.pattern_boost, lexical)
+    head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds,
+                            texts=[it.clean_text for it in items] if lexical else None)
     head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
                       "patterns": tax.patterns, "urgency_patterns": tax.urgency_patterns})
     metrics["n"] = len(texts)

