@@ -4,7 +4,8 @@ Rated reviews (from the store's ``documents.rating``, normalised 0..1, or a JSON
 ``{"text", "rating"}`` with 1-5 stars or 0-1) become sentiment labels: 1-2 stars negative,
 3 neutral, 4-5 positive. A stratified 20 % slice is held out; the shipped/current head
 and a head retrained on our data + the other 80 % are scored on it, and the gain is
-reported. When the gain is not negative, the head retrained on everything is saved.
+reported. When the gain is not negative, the head retrained on everything is saved
+(``ratings_only``: trained on the rated reviews alone, without the project's examples).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from nlp.training import Featurizer, sentiment_rows, train_sentiment
 MIN_RATED = 20
 
 
-def rating_label(rating: float) -> str:
+def rating_label(rating: float, stars: bool) -> str:
     """Stars (1-5) or a normalised 0..1 rating → negative | neutral | positive."""
-    norm = (rating - 1) / 4 if rating > 1 else rating
+    norm = (rating - 1) / 4 if stars else rating
     if norm < 0.4:
         return "negative"
     return "neutral" if norm <= 0.6 else "positive"
@@ -60,8 +61,10 @@ def rated_rows(settings: Settings, ratings_file: Path | None) -> list[dict[str, 
                     rows.append({"text": text, "rating": float(rating)})
         store.dispose()
     rows = [r for r in rows if r["text"].strip()]
+    # the store keeps ratings normalised to 0..1; a file may give stars (any value > 1)
+    stars = ratings_file is not None and any(r["rating"] > 1 for r in rows)
     for r in rows:
-        r["sentiment"] = rating_label(r["rating"])
+        r["sentiment"] = rating_label(r["rating"], stars)
     return rows
 
 
@@ -75,7 +78,7 @@ def _score(head: Head, x: np.ndarray, gold: list[str]) -> dict[str, float]:
 
 
 def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
-                           out: Path | None) -> dict[str, Any]:
+                           out: Path | None, ratings_only: bool = False) -> dict[str, Any]:
     rows = rated_rows(settings, ratings_file)
     if len(rows) < MIN_RATED:
         raise AnalysisError(
@@ -89,7 +92,7 @@ def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
     x_held, _, _ = feat.docs([r["text"] for r in held_rows])
     gold = [r["sentiment"] for r in held_rows]
     before = _score(Head.load(head_path(settings, "sentiment")), x_held, gold)
-    base_texts, base_labels, _ = sentiment_rows()
+    base_texts, base_labels, _ = ([], [], []) if ratings_only else sentiment_rows()
     x_base, _, _ = feat.docs(base_texts + [r["text"] for r in train_rows])
     y = base_labels + [r["sentiment"] for r in train_rows]
     after = _score(train_single("sentiment", x_base, y, SENTIMENTS, c=1.0), x_held, gold)
@@ -97,6 +100,13 @@ def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
     result: dict[str, Any] = {"rated": len(rows), "held_out": len(held_rows), "before": before,
                               "after": after, "gain_macro_f1": gain, "saved": False}
     if gain >= 0:
-        path, _m = train_sentiment(settings, out or models_dir(settings), extra=rows)
+        if ratings_only:
+            x_all, _, _ = feat.docs([r["text"] for r in rows])
+            head = train_single("sentiment", x_all, [r["sentiment"] for r in rows], SENTIMENTS, c=1.0)
+            head.meta.update({"version": "sentiment-ratings-only", "encoder": feat.encoder.fingerprint()})
+            path = (out or models_dir(settings)) / "sentiment.joblib"
+            head.save(path)
+        else:
+            path, _m = train_sentiment(settings, out or models_dir(settings), extra=rows)
         result.update({"saved": True, "path": str(path)})
     return result

@@ -15,10 +15,16 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from listening.errors import AnalysisError
 from listening.settings import Settings
 from nlp import datasets
-from nlp.heads import Head, train_single
+from nlp.heads import Head
 from nlp.pipeline import SENTIMENTS, Analyzer, make_encoder
 from nlp.taxonomy import NONE_KEY, Taxonomy
 from nlp.training import Featurizer, train_topics
+
+SEMEVAL_TO_JOURNEY = {  # ../shared/data/README.md
+    "SERVICE#GENERAL": "customer_service",
+    "FOOD#PRICES": "price", "DRINKS#PRICES": "price", "RESTAURANT#PRICES": "price",
+    "FOOD#QUALITY": "product", "DRINKS#QUALITY": "product",
+}
 
 
 def cached_analyzer(settings: Settings) -> Analyzer:
@@ -121,8 +127,14 @@ def bench_sentiment(settings: Settings, fmt: str, train: Path, test: Path) -> di
     """Train a sentiment head on TRAIN with the shipped method, report on TEST."""
     tr_texts, tr_labels, binary = load_sentiment(fmt, train, "train")
     te_texts, te_labels, _ = load_sentiment(fmt, test, "test")
+    from scipy.sparse import csr_matrix, hstack
+
+    from nlp.heads import word_vectorizer
+
     feat = Featurizer.from_settings(settings)
-    x_tr, x_te = bench_features(feat, tr_texts), bench_features(feat, te_texts)
+    words = word_vectorizer(tr_texts)  # fitted on TRAIN only
+    x_tr = hstack([csr_matrix(bench_features(feat, tr_texts)), words.transform(tr_texts)]).tocsr()
+    x_te = hstack([csr_matrix(bench_features(feat, te_texts)), words.transform(te_texts)]).tocsr()
     grid = GridSearchCV(LogisticRegression(max_iter=3000, class_weight="balanced"),
                         {"C": [0.5, 1, 2, 4, 8, 16]}, cv=StratifiedKFold(5, shuffle=True, random_state=0),
                         scoring="f1_macro", n_jobs=1)
@@ -136,7 +148,7 @@ def bench_sentiment(settings: Settings, fmt: str, train: Path, test: Path) -> di
         pred = _binary_or_3(probs[:, order], False)
     out = sentiment_metrics(te_labels, pred, binary)
     out.update({"train_n": len(tr_texts), "C": grid.best_params_["C"],
-                "method": "logistic regression on e5 (pooled clauses + whole text)"})
+                "method": "logistic regression on e5 (pooled clauses + whole text) + word TF-IDF"})
     return out
 
 
@@ -174,13 +186,15 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     for s, item, cv, dv in zip(tr, items, clause_vecs, docs_tr, strict=True):
         for _cat, pol, a, b in s.opinions:
             idx = _opinion_clause(item.clauses, a, b) if b > a else []
-            xs.append(cv[idx].mean(axis=0) if idx else dv)
+            xs.append(np.concatenate([cv[idx].mean(axis=0) if idx else dv, dv]))
             ys.append(pol)
-    polarity = train_single("sentiment", np.stack(xs), ys, sorted(set(ys)), c=2.0)
+    polarity = _polarity_head(np.stack(xs), ys)
+    # the pipeline's per-topic sentiment (evidence clauses only) for the predicted topics
+    clause_polarity = _polarity_head(np.stack([x[: docs_tr.shape[1]] for x in xs]), ys)
     dummy = Head("intent", ["other"], False, [], meta={})
     analyzer = Analyzer(settings, encoder=feat.encoder,
-                        heads={"topics": topics, "sentiment": _polarity_as_sentiment(polarity),
-                               "aspect_sentiment": _polarity_as_sentiment(polarity),
+                        heads={"topics": topics, "sentiment": _polarity_as_sentiment(clause_polarity),
+                               "aspect_sentiment": _polarity_as_sentiment(clause_polarity),
                                "intent": dummy, "urgency": Head("urgency", [], True, [], [])})
     analyzer.settings = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"pattern_boost": 0.0})})
     items_te = analyzer.preparer.prepare([s.text for s in te])
@@ -204,7 +218,7 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
                 ev = next((t for t in pred_topics if t["topic"] == cat), None)
                 idx = [i for i, c in enumerate(item.clauses)
                        if ev and any(e["start"] == c.start for e in ev["evidence"])]
-            vec = clauses_te[k][idx].mean(axis=0) if idx else docs_te[k]
+            vec = np.concatenate([clauses_te[k][idx].mean(axis=0) if idx else docs_te[k], docs_te[k]])
             guess = polarity.labels[int(np.argmax(polarity.proba(vec[None, :])[0]))]
             ok += guess == pol
             n += 1
@@ -212,6 +226,16 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     return {"slot1_f1": slot1["f1"], "slot1_precision": slot1["precision"], "slot1_recall": slot1["recall"],
             "slot3_acc": round(ok / n, 4) if n else None, "train_sentences": len(tr),
             "test_sentences": len(te), "categories": len(tax.labels), "opinions": n}
+
+
+def _polarity_head(x: np.ndarray, y: list[str]) -> Head:
+    """Polarity classifier with C picked by 5-fold CV on the training opinions."""
+    grid = GridSearchCV(LogisticRegression(max_iter=3000), {"C": [0.5, 2, 8]},
+                        cv=StratifiedKFold(5, shuffle=True, random_state=0), n_jobs=1)
+    grid.fit(x, y)
+    head = Head("sentiment", sorted(set(y)), False, [grid.best_estimator_])
+    head.meta["C"] = grid.best_params_["C"]
+    return head
 
 
 def _polarity_as_sentiment(head: Head) -> Head:

@@ -79,16 +79,19 @@ def write_card(path: Path, head: Head, title: str, data: list[str], metrics: dic
         f"- Labels: {', '.join(head.labels)}",
         "- Architecture: logistic regression (scikit-learn) over multilingual-e5-small "
         "sentence embeddings (384 dims, mean-pooled over clauses)"
-        + (" + 4 lexical cues" if head.lexical else ""),
+        + (" + 4 lexical cues" if head.lexical else "")
+        + (" fused with word 1-2-gram TF-IDF" if head.vectorizer is not None else ""),
         f"- Encoder: `{head.meta.get('encoder')}`",
         "- Training data (all licences allow shipping the weights):",
         *[f"  - {d}" for d in data],
-        "- Metrics:",
+        "- Metrics (cross-validation on the training data):",
         "",
         "```json",
         json.dumps(metrics, indent=2, ensure_ascii=False),
         "```",
         "",
+        "- Quality on held-out and evaluation sets (journey dev, Allociné, DEFT, SemEval): "
+        "docs/BENCHMARKS.md, section NLP",
         f"- Rebuild: `{command}`",
         "",
     ]

@@ -109,6 +109,8 @@ def train_sentiment_cmd(
         "--from-ratings", help="Adapt to your domain with star-rated reviews (store, or --ratings-file).")] = False,
     ratings_file: Annotated[Path | None, typer.Option(
         help='JSONL of {"text", "rating"} (rating 1-5 stars or 0-1) instead of the store.')] = None,
+    ratings_only: Annotated[bool, typer.Option(
+        "--ratings-only", help="With ratings: train on the rated reviews alone (not + the project's examples).")] = False,
     out: OutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -118,7 +120,7 @@ def train_sentiment_cmd(
 
     settings = get_settings()
     if from_ratings or ratings_file:
-        result = calibrate_from_ratings(settings, ratings_file, out)
+        result = calibrate_from_ratings(settings, ratings_file, out, ratings_only)
         _report(result, json_out, "Calibration from ratings")
         return
     path, metrics = train_sentiment(settings, out)
@@ -145,15 +147,23 @@ def train_urgency_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
 
 @eval_app.command("topics")
 def eval_topics_cmd(
-    gold: Annotated[Path, typer.Argument(help='JSONL lines {"text", "topics": [...] or {topic: sentiment}}.')],
+    gold: Annotated[Path, typer.Argument(
+        help='JSONL lines {"text", "topics": [...] or {topic: sentiment}}, or a SemEval-2016 XML '
+             "(categories mapped to customer_service, price, product).")],
     json_out: JsonOpt = False,
 ) -> None:
     """Per-topic precision/recall/F1 of the shipped model on a gold file."""
-    from nlp.datasets import read_jsonl
-    from nlp.evaluation import cached_analyzer, eval_topics
+    from nlp.datasets import read_jsonl, read_semeval
+    from nlp.evaluation import SEMEVAL_TO_JOURNEY, cached_analyzer, eval_topics
 
-    rows = read_jsonl(gold)
-    _report(eval_topics(cached_analyzer(get_settings()), rows), json_out, f"Topics on {gold}")
+    analyzer = cached_analyzer(get_settings())
+    if gold.suffix.lower() == ".xml":  # SemEval-2016 ABSA: cross-domain check of 3 journey topics
+        rows = [{"text": s.text, "topics": sorted(s.categories)} for s in read_semeval(gold)]
+        result = eval_topics(analyzer, rows, mapping=SEMEVAL_TO_JOURNEY,
+                             only=sorted(set(SEMEVAL_TO_JOURNEY.values())))
+    else:
+        result = eval_topics(analyzer, read_jsonl(gold))
+    _report(result, json_out, f"Topics on {gold}")
 
 
 @eval_app.command("sentiment")

@@ -154,12 +154,14 @@ def test_cli_nlp_train_sentiment_from_ratings_file(tmp_path: Path) -> None:
     file = tmp_path / "ratings.jsonl"
     file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     result = runner.invoke(app, ["train", "sentiment", "--from-ratings", "--ratings-file", str(file),
-                                 "--out", str(tmp_path / "m"), "--json"])
+                                 "--ratings-only", "--out", str(tmp_path / "m"), "--json"])
     assert result.exit_code == 0, result.output
     out = _last_json(result.output)
     assert out["rated"] == 32 and out["held_out"] == 7
     assert out["gain_macro_f1"] == pytest.approx(out["after"]["macro_f1"] - out["before"]["macro_f1"], abs=1e-3)
     assert out["saved"] == (out["gain_macro_f1"] >= 0)
+    if out["saved"]:
+        assert (tmp_path / "m" / "sentiment.joblib").is_file()
     too_few = tmp_path / "few.jsonl"
     too_few.write_text('{"text": "bien", "rating": 5}\n', encoding="utf-8")
     bad = runner.invoke(app, ["train", "sentiment", "--ratings-file", str(too_few), "--out", str(tmp_path)])
