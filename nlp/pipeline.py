@@ -172,6 +172,7 @@ class Analyzer:
                     flags.add(flag)
             res.urgency = [f for f in heads["urgency"].labels if f in flags] + sorted(
                 flags - set(heads["urgency"].labels))
+            res.intent = complaint_override(res)
             res.actionable = actionable(res)
 
     def _topics(self, item: Prepared, doc_p: np.ndarray, clause_p: np.ndarray,
@@ -227,6 +228,28 @@ def _sentiment(head: Head, probs: np.ndarray) -> tuple[str, float]:
     label = head.labels[int(np.argmax(probs))]
     p = dict(zip(head.labels, probs.tolist(), strict=True))
     return label, float(p.get("positive", 0.0) - p.get("negative", 0.0))
+
+
+COMPLAINT_URGENCY = frozenset({"legal_threat", "churn"})
+
+
+def complaint_override(res: AnalysisResult) -> str:
+    """Intent after two documented rules on top of the intent head.
+
+    A legal or churn threat with no praise is a complaint; so is a negative document
+    that the head left as 'other' while at least one topic is negative ("livraison rapide
+    mais SAV injoignable"). Questions and suggestions are never overridden."""
+    if res.intent not in ("other", "praise"):
+        return res.intent
+    if res.intent == "other" and COMPLAINT_URGENCY & set(res.urgency):
+        return "complaint"
+    if res.intent == "praise" and COMPLAINT_URGENCY & set(res.urgency) and \
+            not any(t["sentiment"] == "positive" for t in res.topics):
+        return "complaint"
+    if res.intent == "other" and res.sentiment == "negative" and \
+            any(t["sentiment"] == "negative" for t in res.topics):
+        return "complaint"
+    return res.intent
 
 
 def actionable(res: AnalysisResult) -> bool:

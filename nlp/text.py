@@ -80,7 +80,11 @@ def spacy_pipeline(lang: str) -> Any:
     import spacy
 
     if lang == "fr":
-        nlp = spacy.load("fr_core_news_sm", exclude=["ner", "parser"])
+        from nlp.regex_cache import cached_regex_compilation
+
+        # the French tokenizer's big regexes dominate load time: compiled form cached on disk
+        with cached_regex_compilation():
+            nlp = spacy.load("fr_core_news_sm", exclude=["ner", "parser"])
         nlp.enable_pipe("senter")
     else:
         nlp = spacy.blank("en")
