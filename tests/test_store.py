@@ -53,6 +53,8 @@ def test_store_upsert_same_delivery_twice_changes_nothing(store: Store) -> None:
     assert (first.new, first.duplicate) == (2, 0)
     assert (second.new, second.updated, second.duplicate) == (0, 0, 2)
     assert count == 2
+    assert len(first.document_ids) == 2
+    assert sorted(first.document_ids) == sorted(second.document_ids)
 
 
 def test_store_upsert_changed_text_updates_and_drops_analyses(store: Store) -> None:

@@ -104,6 +104,7 @@ def upsert_documents(
         session.scalars(select(Document.content_hash).where(Document.content_hash.in_(hashes)))
     )
     now = utcnow()
+    created: list[Document] = []
     for external_id, (item, author, digest) in prepared.items():
         doc = existing.get(external_id)
         if doc is not None:
@@ -146,16 +147,9 @@ def upsert_documents(
             updated_at=now,
         )
         session.add(doc)
+        created.append(doc)
         known_hashes.add(digest)
         result.new += 1
     session.flush()
-    if result.new:
-        new_ids = session.scalars(
-            select(Document.id).where(
-                Document.source_id == source_id,
-                Document.external_id.in_(list(prepared)),
-                Document.collected_at == now,
-            )
-        )
-        result.document_ids.extend(new_ids)
+    result.document_ids.extend(doc.id for doc in created)
     return result
