@@ -85,7 +85,9 @@ class ChunkingEncoder:
         self._cache: sqlite3.Connection | None = None
         if cache_path:
             Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
-            self._cache = sqlite3.connect(cache_path)
+            # several eval/bench processes may share one cache: wait for the write lock
+            self._cache = sqlite3.connect(cache_path, timeout=120)
+            self._cache.execute("PRAGMA journal_mode=WAL")
             self._cache.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
 
     def fingerprint(self) -> str:
