@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from listening.collection.engines import FORUM_ENGINES
 from listening.config.collection import CollectionSettings
 from listening.errors import CollectionError
 from listening.settings import Settings
@@ -126,18 +127,6 @@ def run_crawl(settings: Settings, source: Source) -> dict[str, Any]:
         shutil.rmtree(jobdir, ignore_errors=True)
     result["log_file"] = str(log_file)
     return result
-
-
-FORUM_ENGINES = (
-    "auto",
-    "discourse",
-    "phpbb",
-    "xenforo",
-    "xenforo1",
-    "vbulletin",
-    "vbulletin3",
-    "forumotion",
-)
 
 
 def check_source_settings(source: Source) -> None:

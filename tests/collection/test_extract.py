@@ -239,3 +239,12 @@ def test_extract_cli_custom_selectors_file(tmp_path: Path) -> None:
 def test_extract_invalid_item_selector_is_a_clear_error() -> None:
     with pytest.raises(CollectionError, match="invalid item selector"):
         _extract("wordpress_comments.html", kind="blog", selectors={"item": "li[[["})
+
+
+def test_forum_engine_names_match_the_extractor_profiles() -> None:
+    """The light list the CLI validates against must name only engines the extractor has."""
+    from listening.collection.engines import FORUM_ENGINES, FORUM_PROFILES
+    from listening.collection.extract.posts import PROFILES
+
+    assert set(FORUM_PROFILES) <= set(PROFILES)
+    assert set(FORUM_ENGINES) - {"auto", "discourse"} <= set(FORUM_PROFILES)

@@ -14,9 +14,9 @@ from typing import Any
 import lxml.html
 from lxml.etree import _Element
 
+from listening.collection.engines import FORUM_PROFILES
 from listening.collection.extract.common import element_text, to_date
 from listening.collection.extract.posts import (
-    FORUM_PROFILES,
     PROFILES,
     detect_and_extract,
     extract_posts,

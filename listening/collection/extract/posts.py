@@ -145,15 +145,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "id_pattern": r"comment-?(\d+)",
     },
 }
-FORUM_PROFILES = (
-    "phpbb",
-    "xenforo",
-    "xenforo1",
-    "vbulletin",
-    "vbulletin3",
-    "forumotion",
-    "comment-ids",
-)
 COMMENT_PROFILES = ("wordpress", "drupal", "spip", "comment-ids")
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 
