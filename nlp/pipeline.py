@@ -73,7 +73,7 @@ def make_encoder(settings: Settings, cache: bool = False) -> Encoder:
     if cache and settings.nlp.embedding_cache:
         safe = settings.nlp.encoder.replace("/", "_")
         kwargs["cache_path"] = str(Path(settings.data_dir) / "cache" / f"{safe}.sqlite")
-    encoder: Encoder = registry.create("encoder", settings.nlp.encoder, **kwargs)
+    encoder: Encoder = registry.create("encoder", settings.nlp.encoder, settings=settings, **kwargs)
     return encoder
 
 

