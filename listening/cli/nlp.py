@@ -145,6 +145,38 @@ def train_urgency_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
     _train_result("urgency", path, metrics, json_out)
 
 
+class FinetuneMethod(StrEnum):
+    lora = "lora"
+    full = "full"
+
+
+@train_app.command("encoder")
+def train_encoder_cmd(
+    data: Annotated[Path, typer.Option(help='JSONL of {"text", "label"} lines (two labels or more).')],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the fine-tuned model (set LISTENING_NLP__TRANSFORMERS_MODEL to it).")],
+    method: Annotated[FinetuneMethod, typer.Option(help="lora (adapters merged into the weights) or full.")] = FinetuneMethod.lora,
+    base: Annotated[str | None, typer.Option(help="Base model folder or cached id (default: LISTENING_NLP__TRANSFORMERS_MODEL).")] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the data.")] = 1,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many optimiser steps.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per step.")] = 16,
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default 5e-4 lora, 2e-5 full).")] = None,
+    max_length: Annotated[int, typer.Option(min=8, help="Tokens per text at training.")] = 128,
+    label_field: Annotated[str, typer.Option(help="JSON field holding the label (e.g. sentiment).")] = "label",
+    json_out: JsonOpt = False,
+) -> None:
+    """Fine-tune the transformers encoder on labelled texts (needs the transformers extra)."""
+    from nlp.finetune import finetune_encoder
+
+    with console.status(f"fine-tuning ({method.value})"):
+        result = finetune_encoder(get_settings(), data, out, method.value, base, epochs, max_steps,
+                                  batch_size, lr, max_length, label_field=label_field)
+    if not json_out:
+        console.print(f"Fine-tuned encoder → {result['path']} (LISTENING_NLP__ENCODER="
+                      "listening.encoder.transformers.v1, LISTENING_NLP__TRANSFORMERS_MODEL="
+                      f"{result['path']}; then retrain the heads with `listening train all`).")
+    _report(result, json_out, "Encoder fine-tuning")
+
+
 @eval_app.command("topics")
 def eval_topics_cmd(
     gold: Annotated[Path, typer.Argument(

@@ -146,3 +146,46 @@ def test_identity_follows_the_weights(tmp_path: Path) -> None:
     assert model_identity(tmp_path) == first
     (tmp_path / "model.safetensors").write_bytes(b"b" * 100)
     assert model_identity(tmp_path) != first
+
+
+@needs_torch
+def test_lora_finetuning_changes_the_weights_and_loads_as_an_encoder(
+        e5_dir: Path, hf_encoder: TransformersEncoder, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    from nlp.finetune import finetune_encoder
+
+    data = tmp_path / "labelled.jsonl"
+    rows = [("Livraison rapide, très contente", "pos"), ("Colis perdu, aucun remboursement", "neg"),
+            ("Great quality, will buy again", "pos"), ("Broken on arrival, awful support", "neg"),
+            ("Parfait, rien à redire", "pos"), ("Service client injoignable", "neg")]
+    data.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in rows))
+    out = tmp_path / "tuned"
+    settings = plain_settings(tmp_path, transformers_model=str(e5_dir))
+    result = finetune_encoder(settings, data, out, method="lora", max_steps=2, batch_size=4,
+                              max_length=32)
+    assert result["steps"] == 2 and result["labels"] == ["neg", "pos"]
+    key = "encoder.layer.0.attention.self.query.weight"
+    before = load_file(str(e5_dir / "model.safetensors"))[key]
+    after = load_file(str(out / "model.safetensors"))
+    assert not any(k.startswith("base_model") or "lora" in k for k in after)  # merged, plain names
+    assert not np.allclose(before, after[key])
+    tuned = TransformersEncoder(model=str(out))
+    assert tuned.prefix == "passage: "
+    assert tuned.fingerprint() != hf_encoder.fingerprint()
+    vectors = tuned.encode(["Livraison rapide", "Colis perdu"])
+    assert vectors.shape == (2, 384) and np.isfinite(vectors).all()
+
+
+def test_finetune_data_errors_name_the_line(tmp_path: Path) -> None:
+    from listening.errors import ConfigError
+    from nlp.finetune import read_labelled
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "label": "a"}\n{"text": "", "label": "b"}\n')
+    with pytest.raises(ConfigError, match=":2:"):
+        read_labelled(bad)
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"text": "ok", "label": "a"}\n')
+    with pytest.raises(ConfigError, match="two distinct labels"):
+        read_labelled(one)
