@@ -189,3 +189,12 @@ def test_finetune_data_errors_name_the_line(tmp_path: Path) -> None:
     one.write_text('{"text": "ok", "label": "a"}\n')
     with pytest.raises(ConfigError, match="two distinct labels"):
         read_labelled(one)
+
+
+@needs_torch
+def test_cli_export_e5_is_idempotent(e5_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from listening.cli import main
+
+    main(["models", "export-e5", "--out", str(e5_dir), "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["written"] is False and result["path"] == str(e5_dir)
