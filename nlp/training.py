@@ -252,12 +252,20 @@ def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[A
     return thresholds, {"cv_micro_f1": round(micro, 4), "cv_mean_label_f1": round(float(np.mean(f1s)), 4)}
 
 
-def topic_rows(tax: Taxonomy, use_own: bool) -> tuple[list[str], list[set[str]], list[str]]:
+def topic_rows(tax: Taxonomy, use_own: bool,
+               merge: bool = False) -> tuple[list[str], list[set[str]], list[str]]:
+    """Training texts and their label sets. With ``merge``, a seed text listed under several
+    topics becomes one multi-label row (otherwise each copy is a negative for the others)."""
     texts: list[str] = []
     labels: list[set[str]] = []
     data = [LICENCES["taxonomy"]]
+    row_of: dict[str, int] = {}
     for label, examples in tax.examples.items():
         for text, _lang in examples:
+            if merge and text in row_of:
+                labels[row_of[text]] |= {label} if label != NONE_KEY else set()
+                continue
+            row_of[text] = len(texts)
             texts.append(text)
             labels.append({label} if label != NONE_KEY else set())
     if use_own:
@@ -278,14 +286,18 @@ OTHER_TOPIC_C = 16.0
 
 def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
                  c: float | None = None, featurizer: Featurizer | None = None,
-                 tax: Taxonomy | None = None, lexical: bool = True) -> tuple[Path, Head, dict[str, Any]]:
-    """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims."""
+                 tax: Taxonomy | None = None, lexical: bool = True,
+                 c_grid: list[float] | None = None) -> tuple[Path, Head, dict[str, Any]]:
+    """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims.
+
+    Other taxonomies merge a seed text listed under several topics into one multi-label row.
+    With ``c_grid``, C is the value with the best 5-fold CV micro-F1 of the decision rule."""
     out_dir = out_dir or models_dir(settings)
     tax = tax or load_taxonomy(taxonomy_path or settings.nlp.taxonomy or None)
     journey = set(tax.labels) <= set(load_taxonomy().labels)
     if c is None:
         c = JOURNEY_TOPIC_C if journey else OTHER_TOPIC_C
-    texts, label_sets, data = topic_rows(tax, use_own=journey)
+    texts, label_sets, data = topic_rows(tax, use_own=journey, merge=not journey)
     too_few = [lab for lab in tax.labels if sum(lab in s for s in label_sets) < 2]
     if too_few:
         raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
@@ -295,6 +307,15 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
     thresholds, metrics = _decision_thresholds(x, clauses, items, y, tax.labels, c,
                                                settings.nlp.pattern_boost, lexical)
+    if c_grid:  # model selection on the training data only
+        by_c = {c: (thresholds, metrics)}
+        for other in c_grid:
+            if other not in by_c:
+                by_c[other] = _decision_thresholds(x, clauses, items, y, tax.labels, other,
+                                                   settings.nlp.pattern_boost, lexical)
+        c = max(by_c, key=lambda k: (by_c[k][1]["cv_micro_f1"], -k))
+        thresholds, metrics = by_c[c]
+        metrics = {**metrics, "cv_micro_f1_by_C": {str(k): v[1]["cv_micro_f1"] for k, v in by_c.items()}}
     head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds,
                             texts=[it.clean_text for it in items] if lexical else None)
     head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
