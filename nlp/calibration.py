@@ -3,25 +3,29 @@
 Rated reviews (from the store's ``documents.rating``, normalised 0..1, or a JSONL file of
 ``{"text", "rating"}`` with 1-5 stars or 0-1) become sentiment labels: 1-2 stars negative,
 3 neutral, 4-5 positive. A stratified 20 % slice is held out; the shipped/current head
-and a head retrained on our data + the other 80 % are scored on it, and the gain is
-reported. When the gain is not negative, the head retrained on everything is saved
-(``ratings_only``: trained on the rated reviews alone, without the project's examples).
+and the adapted head (trained on the other 80 %) are scored on it, and the gain is
+reported. How the rated reviews are used (added to the project's examples with weight 1,
+weighted to count as much as them, or alone; and C) is chosen by 5-fold cross-validation
+on the 80 % slice. When the gain is not negative, the chosen variant retrained on every
+rated review is saved (``ratings_only`` restricts the choice to the rated reviews alone).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from listening.errors import AnalysisError
 from listening.settings import Settings
-from nlp.heads import Head, train_single
+from nlp.heads import Head
 from nlp.pipeline import SENTIMENTS, head_path, models_dir
-from nlp.training import Featurizer, sentiment_rows, train_sentiment
+from nlp.training import Featurizer, sentiment_rows
 
 MIN_RATED = 20
 
@@ -68,17 +72,83 @@ def rated_rows(settings: Settings, ratings_file: Path | None) -> list[dict[str, 
     return rows
 
 
-def _score(head: Head, x: np.ndarray, gold: list[str]) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score
+def _macro_f1(gold: list[str], pred: list[str]) -> float:
+    """Macro-F1 over the labels present in the gold (binary-rated data has no neutral)."""
+    from sklearn.metrics import f1_score
 
-    pred = [head.labels[int(i)] for i in head.proba(x).argmax(axis=1)]
+    return float(f1_score(gold, pred, labels=sorted(set(gold)), average="macro", zero_division=0))
+
+
+def _score(head: Head, x: np.ndarray, gold: list[str], texts: list[str] | None = None,
+           ) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score
+
+    pred = [head.labels[int(i)] for i in head.proba(x, texts).argmax(axis=1)]
     return {"accuracy": round(float(accuracy_score(gold, pred)), 4),
-            "macro_f1": round(float(f1_score(gold, pred, labels=SENTIMENTS, average="macro",
-                                             zero_division=0)), 4)}
+            "macro_f1": round(_macro_f1(gold, pred), 4)}
+
+
+# (name, weight of the rated reviews relative to the project's examples, C); "ratings-only"
+# drops the project's examples. "balanced" gives the rated reviews, together, as much weight
+# as the project's examples.
+VARIANTS: tuple[tuple[str, str, float], ...] = (
+    ("combined", "1", 2.0),
+    ("combined-balanced", "balanced", 2.0),
+    ("combined-balanced-c8", "balanced", 8.0),
+    ("ratings-only", "only", 2.0),
+    ("ratings-only-c8", "only", 8.0),
+)
+
+
+def _fit(x_base: np.ndarray, y_base: list[str], x_rated: np.ndarray, y_rated: list[str],
+         weight: str, c: float) -> Head:
+    if weight == "only" or not y_base:
+        x, y, w = x_rated, y_rated, np.ones(len(y_rated))
+    else:
+        ratio = 1.0 if weight == "1" else max(1.0, len(y_base) / max(1, len(y_rated)))
+        x = np.vstack([x_base, x_rated])
+        y = y_base + y_rated
+        w = np.concatenate([np.ones(len(y_base)), np.full(len(y_rated), ratio)])
+    missing = [label for label in SENTIMENTS if label not in y]
+    if missing:  # e.g. ratings only, without 3-star reviews: keep the 3 labels of the head
+        raise AnalysisError(f"no rated review labelled {', '.join(missing)}",
+                            "use the project's examples too (drop --ratings-only) or add such reviews")
+    head = Head("sentiment", list(SENTIMENTS), False, [])
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit(head.features(x, None), y, sample_weight=w)
+    head.models = [model]
+    return head
+
+
+def _select(x_base: np.ndarray, y_base: list[str], x_rated: np.ndarray, y_rated: list[str],
+            variants: tuple[tuple[str, str, float], ...]) -> tuple[tuple[str, str, float], dict[str, float]]:
+    """Pick the variant with the best 5-fold CV macro-F1 on the rated training slice."""
+    k = min(5, min(y_rated.count(label) for label in set(y_rated)))
+    if k < 2 or len(variants) == 1:
+        return variants[0], {}
+    scores: dict[str, float] = {}
+    for variant in variants:
+        gold: list[str] = []
+        pred: list[str] = []
+        try:
+            for tr, va in StratifiedKFold(k, shuffle=True, random_state=0).split(x_rated, y_rated):
+                head = _fit(x_base, y_base, x_rated[tr], [y_rated[i] for i in tr], variant[1], variant[2])
+                pred += [head.labels[int(i)] for i in head.proba(x_rated[va]).argmax(axis=1)]
+                gold += [y_rated[i] for i in va]
+        except AnalysisError:
+            continue
+        scores[variant[0]] = round(_macro_f1(gold, pred), 4)
+    if not scores:
+        return variants[0], {}
+    best = max(variants, key=lambda v: scores.get(v[0], -1.0))
+    return best, scores
 
 
 def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
                            out: Path | None, ratings_only: bool = False) -> dict[str, Any]:
+    """Adapt the document sentiment head to rated reviews and report the gain on a held-out
+    20 % slice. The way the rated reviews are used (with or without the project's examples,
+    their weight, C) is chosen by cross-validation on the other 80 % only."""
     rows = rated_rows(settings, ratings_file)
     if len(rows) < MIN_RATED:
         raise AnalysisError(
@@ -91,22 +161,27 @@ def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
     feat = Featurizer.from_settings(settings)
     x_held, _, _ = feat.docs([r["text"] for r in held_rows])
     gold = [r["sentiment"] for r in held_rows]
-    before = _score(Head.load(head_path(settings, "sentiment")), x_held, gold)
+    before = _score(Head.load(head_path(settings, "sentiment")), x_held, gold,
+                    [r["text"] for r in held_rows])
     base_texts, base_labels, _ = ([], [], []) if ratings_only else sentiment_rows()
-    x_base, _, _ = feat.docs(base_texts + [r["text"] for r in train_rows])
-    y = base_labels + [r["sentiment"] for r in train_rows]
-    after = _score(train_single("sentiment", x_base, y, SENTIMENTS, c=1.0), x_held, gold)
+    x_base, _, _ = feat.docs(base_texts) if base_texts else (np.zeros((0, feat.encoder.dim)), [], [])
+    x_train, _, _ = feat.docs([r["text"] for r in train_rows])
+    y_train = [r["sentiment"] for r in train_rows]
+    variants = tuple(v for v in VARIANTS if v[1] == "only") if ratings_only else VARIANTS
+    variant, cv = _select(x_base, base_labels, x_train, y_train, variants)
+    after = _score(_fit(x_base, base_labels, x_train, y_train, variant[1], variant[2]), x_held, gold)
     gain = round(after["macro_f1"] - before["macro_f1"], 4)
-    result: dict[str, Any] = {"rated": len(rows), "held_out": len(held_rows), "before": before,
-                              "after": after, "gain_macro_f1": gain, "saved": False}
+    result: dict[str, Any] = {"rated": len(rows), "held_out": len(held_rows), "variant": variant[0],
+                              "cv_macro_f1": cv, "before": before, "after": after,
+                              "gain_macro_f1": gain, "saved": False}
     if gain >= 0:
-        if ratings_only:
-            x_all, _, _ = feat.docs([r["text"] for r in rows])
-            head = train_single("sentiment", x_all, [r["sentiment"] for r in rows], SENTIMENTS, c=1.0)
-            head.meta.update({"version": "sentiment-ratings-only", "encoder": feat.encoder.fingerprint()})
-            path = (out or models_dir(settings)) / "sentiment.joblib"
-            head.save(path)
-        else:
-            path, _m = train_sentiment(settings, out or models_dir(settings), extra=rows)
+        x_all = np.vstack([x_train, x_held])
+        head = _fit(x_base, base_labels, x_all, y_train + gold, variant[1], variant[2])
+        head.meta.update({"version": f"sentiment-ratings-{variant[0]}",
+                          "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                          "encoder": feat.encoder.fingerprint(), "rated_reviews": len(rows)})
+        path = (out or models_dir(settings)) / "sentiment.joblib"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        head.save(path)
         result.update({"saved": True, "path": str(path)})
     return result
