@@ -4,6 +4,7 @@ training method."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,69 @@ def _opinion_clause(clauses: list[Any], start: int, end: int) -> list[int]:
     return hit
 
 
+# Model selection for the SemEval bench, on 5-fold CV of the TRAIN file only.
+SEMEVAL_TOPIC_C_GRID = [4.0, 8.0, 16.0]  # topic head: CV micro-F1 of the decision rule
+POLARITY_C_GRID = [0.25, 0.5, 1.0, 2.0, 4.0]  # polarity: CV accuracy
+
+
+@dataclass
+class Polarity:
+    """Opinion polarity: logistic regression on [target clause vector ; sentence vector ;
+    category one-hot ; word 1-2-gram TF-IDF of the target clause]."""
+
+    categories: list[str]
+    vectorizer: Any
+    model: LogisticRegression
+    c: float
+    cv_accuracy: dict[float, float]
+
+    def predict(self, clause: np.ndarray, sentence: np.ndarray, cats: list[str], texts: list[str]) -> list[str]:
+        x = polarity_features(clause, sentence, cats, texts, self.categories, self.vectorizer)
+        return [str(p) for p in self.model.predict(x)]
+
+
+def _text_vectorizer(texts: list[str]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2 if len(texts) >= 50 else 1,
+                          max_features=20000, sublinear_tf=True)
+    return vec.fit(texts)
+
+
+def polarity_features(clause: np.ndarray, sentence: np.ndarray, cats: list[str], texts: list[str],
+                      categories: list[str], vectorizer: Any) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    onehot = np.array([[1.0 if c == k else 0.0 for k in categories] for c in cats], dtype=np.float32)
+    dense = np.hstack([clause, sentence, onehot.reshape(len(cats), len(categories))])
+    return hstack([csr_matrix(dense), vectorizer.transform(texts)]).tocsr()
+
+
+def train_polarity(clause: np.ndarray, sentence: np.ndarray, cats: list[str], texts: list[str],
+                   y: list[str], c_grid: list[float] | None = None) -> Polarity:
+    """Fit the polarity model; C is the grid value with the best 5-fold CV accuracy (the
+    TF-IDF is refitted inside each fold)."""
+    grid = c_grid or POLARITY_C_GRID
+    categories = sorted(set(cats))
+    k = min(5, min(y.count(label) for label in set(y)))
+    cv = {c: 0.0 for c in grid}
+    if k >= 2 and len(grid) > 1:
+        for a, b in StratifiedKFold(k, shuffle=True, random_state=0).split(clause, y):
+            vec = _text_vectorizer([texts[i] for i in a])
+            xa = polarity_features(clause[a], sentence[a], [cats[i] for i in a], [texts[i] for i in a],
+                                   categories, vec)
+            xb = polarity_features(clause[b], sentence[b], [cats[i] for i in b], [texts[i] for i in b],
+                                   categories, vec)
+            for c in grid:
+                model = LogisticRegression(C=c, max_iter=3000).fit(xa, [y[i] for i in a])
+                cv[c] += float(np.mean(model.predict(xb) == np.array([y[i] for i in b]))) / k
+    best = max(grid, key=lambda c: (round(cv[c], 6), -c))
+    vec = _text_vectorizer(texts)
+    model = LogisticRegression(C=best, max_iter=3000)
+    model.fit(polarity_features(clause, sentence, cats, texts, categories, vec), y)
+    return Polarity(categories, vec, model, best, {c: round(v, 4) for c, v in cv.items()})
+
+
 def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]:
     """Category (slot 1) and polarity (slot 3) through the custom-taxonomy machinery."""
     tr, te = datasets.read_semeval(train), datasets.read_semeval(test)
@@ -179,18 +243,22 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     tax = semeval_taxonomy(tr)
     feat = Featurizer.from_settings(settings)
     with tempfile.TemporaryDirectory() as tmp:
-        _path, topics, _m = train_topics(settings, out_dir=Path(tmp), featurizer=feat, tax=tax)
-    # polarity head on the clause(s) holding each opinion's target (whole sentence for NULL)
+        _path, topics, topic_metrics = train_topics(settings, out_dir=Path(tmp), featurizer=feat, tax=tax,
+                                                    c_grid=SEMEVAL_TOPIC_C_GRID)
+    # polarity of each opinion from the clause(s) holding its target (whole sentence for NULL)
     docs_tr, clause_vecs, items = feat.docs([s.text for s in tr])
-    xs, ys = [], []
+    xs, ds, cats, texts, ys = [], [], [], [], []
     for s, item, cv, dv in zip(tr, items, clause_vecs, docs_tr, strict=True):
-        for _cat, pol, a, b in s.opinions:
+        for cat, pol, a, b in s.opinions:
             idx = _opinion_clause(item.clauses, a, b) if b > a else []
-            xs.append(np.concatenate([cv[idx].mean(axis=0) if idx else dv, dv]))
+            xs.append(cv[idx].mean(axis=0) if idx else dv)
+            ds.append(dv)
+            cats.append(cat)
+            texts.append(" ".join(item.clauses[i].text for i in idx) if idx else item.clean_text)
             ys.append(pol)
-    polarity = _polarity_head(np.stack(xs), ys)
+    polarity = train_polarity(np.stack(xs), np.stack(ds), cats, texts, ys)
     # the pipeline's per-topic sentiment (evidence clauses only) for the predicted topics
-    clause_polarity = _polarity_head(np.stack([x[: docs_tr.shape[1]] for x in xs]), ys)
+    clause_polarity = _polarity_head(np.stack(xs), ys, [2.0])
     dummy = Head("intent", ["other"], False, [], meta={})
     analyzer = Analyzer(settings, encoder=feat.encoder,
                         heads={"topics": topics, "sentiment": _polarity_as_sentiment(clause_polarity),
@@ -200,7 +268,8 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
     items_te = analyzer.preparer.prepare([s.text for s in te])
     docs_te, clauses_te = analyzer.featurize(items_te)
     topic_doc = topics.proba(docs_te, [it.clean_text for it in items_te])
-    tp = fp = fn = ok = n = 0
+    tp = fp = fn = 0
+    q_clause, q_doc, q_cat, q_text, q_gold = [], [], [], [], []
     for k, (s, item) in enumerate(zip(te, items_te, strict=True)):
         if item.empty:
             pred_topics: list[dict[str, Any]] = []
@@ -218,23 +287,35 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
                 ev = next((t for t in pred_topics if t["topic"] == cat), None)
                 idx = [i for i, c in enumerate(item.clauses)
                        if ev and any(e["start"] == c.start for e in ev["evidence"])]
-            vec = np.concatenate([clauses_te[k][idx].mean(axis=0) if idx else docs_te[k], docs_te[k]])
-            guess = polarity.labels[int(np.argmax(polarity.proba(vec[None, :])[0]))]
-            ok += guess == pol
-            n += 1
+            q_clause.append(clauses_te[k][idx].mean(axis=0) if idx else docs_te[k])
+            q_doc.append(docs_te[k])
+            q_cat.append(cat)
+            q_text.append(" ".join(item.clauses[i].text for i in idx) if idx else item.clean_text)
+            q_gold.append(pol)
+    n = len(q_gold)
+    guesses = polarity.predict(np.stack(q_clause), np.stack(q_doc), q_cat, q_text) if n else []
+    ok = sum(g == p for g, p in zip(q_gold, guesses, strict=True))
     slot1 = _prf(tp, fp, fn)
     return {"slot1_f1": slot1["f1"], "slot1_precision": slot1["precision"], "slot1_recall": slot1["recall"],
             "slot3_acc": round(ok / n, 4) if n else None, "train_sentences": len(tr),
-            "test_sentences": len(te), "categories": len(tax.labels), "opinions": n}
+            "test_sentences": len(te), "categories": len(tax.labels), "opinions": n,
+            "topic_C": topic_metrics["C"], "topic_cv_micro_f1_by_C": topic_metrics.get("cv_micro_f1_by_C"),
+            "polarity_C": polarity.c, "polarity_cv_accuracy_by_C": {str(c): v for c, v in polarity.cv_accuracy.items()}}
 
 
-def _polarity_head(x: np.ndarray, y: list[str]) -> Head:
+def _polarity_head(x: np.ndarray, y: list[str], c_grid: list[float] | None = None) -> Head:
     """Polarity classifier with C picked by 5-fold CV on the training opinions."""
-    grid = GridSearchCV(LogisticRegression(max_iter=3000), {"C": [0.5, 2, 8]},
-                        cv=StratifiedKFold(5, shuffle=True, random_state=0), n_jobs=1)
-    grid.fit(x, y)
-    head = Head("sentiment", sorted(set(y)), False, [grid.best_estimator_])
-    head.meta["C"] = grid.best_params_["C"]
+    grid = c_grid or [0.5, 2, 8]
+    if len(grid) == 1:
+        model = LogisticRegression(C=grid[0], max_iter=3000).fit(x, y)
+        head = Head("sentiment", sorted(set(y)), False, [model])
+        head.meta["C"] = grid[0]
+        return head
+    search = GridSearchCV(LogisticRegression(max_iter=3000), {"C": grid},
+                          cv=StratifiedKFold(5, shuffle=True, random_state=0), n_jobs=1)
+    search.fit(x, y)
+    head = Head("sentiment", sorted(set(y)), False, [search.best_estimator_])
+    head.meta["C"] = search.best_params_["C"]
     return head
 
 

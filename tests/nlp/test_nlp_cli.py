@@ -139,13 +139,20 @@ def test_cli_nlp_bench_sentiment_and_semeval(tmp_path: Path) -> None:
             ("Des desserts excellents.", "FOOD#QUALITY", "positive"), ("Les frites étaient froides.", "FOOD#QUALITY", "negative")]
     service = [("Serveur très aimable.", "SERVICE#GENERAL", "positive"), ("Service lent et désagréable.", "SERVICE#GENERAL", "negative"),
                ("Accueil chaleureux du personnel.", "SERVICE#GENERAL", "positive"), ("On a attendu une heure pour commander.", "SERVICE#GENERAL", "negative")]
-    (tmp_path / "tr.xml").write_text(xml(food * 2 + service * 2), encoding="utf-8")
+    food += [("Le plat du jour était délicieux.", "FOOD#QUALITY", "positive"), ("La viande était froide.", "FOOD#QUALITY", "negative"),
+             ("Des desserts vraiment excellents.", "FOOD#QUALITY", "positive"), ("Les frites étaient trop cuites.", "FOOD#QUALITY", "negative")]
+    service += [("Serveur aimable et souriant.", "SERVICE#GENERAL", "positive"), ("Service lent.", "SERVICE#GENERAL", "negative"),
+                ("Accueil très chaleureux.", "SERVICE#GENERAL", "positive"), ("On a attendu une heure.", "SERVICE#GENERAL", "negative")]
+    (tmp_path / "tr.xml").write_text(xml(food + service), encoding="utf-8")
     (tmp_path / "te.xml").write_text(xml([("La soupe était savoureuse.", "FOOD#QUALITY", "positive"),
                                           ("La serveuse était impolie.", "SERVICE#GENERAL", "negative")]), encoding="utf-8")
     out = _last_json(runner.invoke(app, ["bench", "semeval16", "--train", str(tmp_path / "tr.xml"),
                                          "--test", str(tmp_path / "te.xml"), "--json"]).output)
     assert out["test_sentences"] == 2 and out["categories"] == 2
     assert 0 <= out["slot1_f1"] <= 1 and out["opinions"] == 2
+    # hyper-parameters are chosen by CV on the train file, and the bench says which
+    assert set(out["topic_cv_micro_f1_by_C"]) == {"4.0", "8.0", "16.0"} and out["topic_C"] in (4.0, 8.0, 16.0)
+    assert out["polarity_C"] in (0.25, 0.5, 1.0, 2.0, 4.0) and len(out["polarity_cv_accuracy_by_C"]) == 5
 
 
 def test_cli_nlp_train_sentiment_from_ratings_file(tmp_path: Path) -> None:
