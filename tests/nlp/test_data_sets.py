@@ -24,6 +24,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "nlp" / "data"
 JOURNEY_TRAIN = DATA_DIR / "journey_train.jsonl"
 JOURNEY_DEV = DATA_DIR / "journey_dev.jsonl"
 SENTIMENT_TRAIN = DATA_DIR / "sentiment_train.jsonl"
+SENTIMENT_GENERAL = DATA_DIR / "sentiment_general.jsonl"
 
 TOPICS = {
     "delivery",
@@ -119,14 +120,15 @@ def test_data_sets_journey_schema_and_vocabularies() -> None:
     assert not problems, "\n".join(problems[:30])
 
 
-def test_data_sets_sentiment_schema_and_vocabularies() -> None:
+@pytest.mark.parametrize("path", [SENTIMENT_TRAIN, SENTIMENT_GENERAL], ids=lambda p: p.stem)
+def test_data_sets_sentiment_schema_and_vocabularies(path: Path) -> None:
     problems = []
-    for item in load(SENTIMENT_TRAIN):
+    for item in load(path):
         keys = set(item) - {"_line"}
         if keys != SENTIMENT_KEYS:
-            problems.append(f"{_where(SENTIMENT_TRAIN, item)}: keys {sorted(keys)}")
+            problems.append(f"{_where(path, item)}: keys {sorted(keys)}")
             continue
-        problems += _check_text_and_lang(SENTIMENT_TRAIN, item)
+        problems += _check_text_and_lang(path, item)
     assert not problems, "\n".join(problems[:30])
 
 
@@ -226,7 +228,7 @@ def _near_duplicates(
 
 
 @pytest.mark.parametrize(
-    "path", [JOURNEY_TRAIN, JOURNEY_DEV, SENTIMENT_TRAIN], ids=lambda p: p.stem
+    "path", [JOURNEY_TRAIN, JOURNEY_DEV, SENTIMENT_TRAIN, SENTIMENT_GENERAL], ids=lambda p: p.stem
 )
 def test_data_sets_no_near_duplicates_within_a_set(path: Path) -> None:
     found = _near_duplicates(load(path))
@@ -235,9 +237,8 @@ def test_data_sets_no_near_duplicates_within_a_set(path: Path) -> None:
 
 def test_data_sets_dev_shares_no_text_with_training_sets() -> None:
     dev = load(JOURNEY_DEV)
-    found = _near_duplicates(dev, load(JOURNEY_TRAIN)) + _near_duplicates(
-        dev, load(SENTIMENT_TRAIN)
-    )
+    found = (_near_duplicates(dev, load(JOURNEY_TRAIN)) + _near_duplicates(dev, load(SENTIMENT_TRAIN))
+             + _near_duplicates(dev, load(SENTIMENT_GENERAL)))
     assert not found, "dev texts too close to training texts:\n" + "\n".join(found[:20])
 
 
