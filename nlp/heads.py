@@ -122,8 +122,8 @@ def file_digest(path: Path) -> str:
 
 def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: float = 2.0,
                  lexical: bool = False, texts: list[str] | None = None,
-                 class_weight: str | None = "balanced") -> Head:
-    """Logistic regression over the given labels."""
+                 class_weight: str | None = "balanced", sample_weight: np.ndarray | None = None) -> Head:
+    """Logistic regression over the given labels (optionally with per-row weights)."""
     present = sorted(set(y))
     missing = [label for label in labels if label not in present]
     if missing:
@@ -133,7 +133,7 @@ def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: f
         )
     head = Head(name, labels, False, [], lexical=lexical)
     model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
-    model.fit(head.features(x, texts), y)
+    model.fit(head.features(x, texts), y, sample_weight=sample_weight)
     head.models = [model]
     return head
 
