@@ -143,7 +143,11 @@ def word_vectorizer(texts: list[str]) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=15000, sublinear_tf=True)
-    vec.fit(texts)
+    try:
+        vec.fit(texts)
+    except ValueError:  # a handful of examples sharing no word: keep every word instead
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, max_features=15000, sublinear_tf=True)
+        vec.fit(texts)
     return vec
 
 

@@ -74,3 +74,12 @@ def test_semeval_polarity_picks_c_by_cv_and_uses_text_and_category() -> None:
     assert accuracy >= 0.9
     one = train_polarity(clause, sentence, cats, texts, y, c_grid=[0.5])
     assert one.c == 0.5
+
+
+def test_word_vectorizer_accepts_examples_that_share_no_word() -> None:
+    from nlp.heads import word_vectorizer
+
+    vec = word_vectorizer(["colis perdu", "remboursement refusé", "écran cassé"])
+    assert "colis" in vec.vocabulary_ and vec.transform(["colis"]).nnz == 1
+    shared = word_vectorizer(["colis perdu", "colis abîmé", "écran cassé"])
+    assert set(shared.vocabulary_) == {"colis"}  # min_df=2 still applies when it can
