@@ -25,11 +25,11 @@ run() { "$L" "$@" --json | tail -n 1; }
 
 j=$(run eval sentiment --format tsv "$D/sentiment/allocine_tv_fr/test.tsv"); check "shipped Allocine-TV test" "$j" accuracy 0.85 0.80
 j=$(run eval sentiment --format xlmt "$D/sentiment/deft2017_tweets_fr" --split test); check "shipped DEFT-2017 test" "$j" macro_f1 0.55 0.50
-j=$(run eval topics nlp/data/journey_dev.jsonl); check "shipped journey dev topics" "$j" micro_f1 0.85 0.82
+j=$(run eval topics nlp/data/journey_dev.jsonl); check "shipped journey dev topics" "$j" micro_f1 0.85
 j=$(run bench sentiment --format tsv --train "$D/sentiment/allocine_tv_fr/train.tsv" --test "$D/sentiment/allocine_tv_fr/test.tsv"); check "bench Allocine-TV" "$j" accuracy 0.90
 j=$(run bench sentiment --format xlmt --train "$D/sentiment/deft2017_tweets_fr/train" --test "$D/sentiment/deft2017_tweets_fr/test"); check "bench DEFT-2017" "$j" macro_f1 0.65
 j=$(run bench semeval16 --train "$D/absa/semeval16_fr/train.xml" --test "$D/absa/semeval16_fr/dev.xml")
 check "bench SemEval-16 FR slot1" "$j" slot1_f1 0.65; check "bench SemEval-16 FR slot3" "$j" slot3_acc 0.80
 j=$(run bench semeval16 --train "$D/absa/semeval16_en/train.xml" --test "$D/absa/semeval16_en/dev.xml")
-check "bench SemEval-16 EN slot1" "$j" slot1_f1 0.72 0.68; check "bench SemEval-16 EN slot3" "$j" slot3_acc 0.85 0.81
+check "bench SemEval-16 EN slot1" "$j" slot1_f1 0.72; check "bench SemEval-16 EN slot3" "$j" slot3_acc 0.85
 exit $fail
