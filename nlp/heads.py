@@ -1,4 +1,5 @@
-"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``models/``.
+"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``models/``
+(as the numpy forms of :mod:`nlp.linear`, so applying them needs no scikit-learn).
 
 A :class:`Head` is single-label (sentiment, intent) or multi-label (topics, urgency) with
 per-label decision thresholds. Its ``digest`` (hash of the saved file) enters the
@@ -15,9 +16,9 @@ from typing import Any
 
 import joblib
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from listening.errors import AnalysisError
+from nlp.linear import plain
 
 _QUESTION = re.compile(
     r"\?|^\s*(est-ce|comment|pourquoi|quand|combien|où|quel|quelle|how|why|when|where|what|"
@@ -93,8 +94,10 @@ class Head:
     def save(self, path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {k: getattr(self, k) for k in
-                   ("name", "labels", "multilabel", "models", "thresholds", "lexical", "meta",
-                    "vectorizer")}
+                   ("name", "labels", "multilabel", "thresholds", "lexical", "meta")}
+        # inference-only numpy forms: loading a head must not import scikit-learn
+        payload["models"] = [plain(m) for m in self.models]
+        payload["vectorizer"] = plain(self.vectorizer)
         joblib.dump(payload, path, compress=3)
         self.digest = file_digest(path)
         return self.digest
@@ -131,6 +134,8 @@ def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: f
             f"no training example for label(s) {', '.join(missing)} of {name}",
             "add a few examples of each label to the training data",
         )
+    from sklearn.linear_model import LogisticRegression
+
     head = Head(name, labels, False, [], lexical=lexical)
     model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
     model.fit(head.features(x, texts), y, sample_weight=sample_weight)
@@ -155,6 +160,8 @@ def train_multilabel(name: str, x: np.ndarray, y: np.ndarray, labels: list[str],
                      thresholds: list[float] | None = None, texts: list[str] | None = None) -> Head:
     """One logistic regression per label (one-vs-rest); ``y`` is a 0/1 matrix. With
     ``texts``, word TF-IDF features are fused with the embeddings."""
+    from sklearn.linear_model import LogisticRegression
+
     models: list[Any] = []
     head = Head(name, labels, True, models, thresholds or [0.5] * len(labels))
     if texts is not None:

@@ -93,6 +93,9 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
 def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, Any]]]]],
                   lang: str) -> Any:
     """A spaCy Matcher with one rule per label for ``lang`` (French patterns by default)."""
+    from nlp.text import import_spacy
+
+    import_spacy()
     from spacy.matcher import Matcher
 
     matcher = Matcher(vocab)

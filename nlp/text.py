@@ -74,10 +74,32 @@ def detect_language(text: str, languages: tuple[str, ...], min_letters: int = 12
     return str(found.iso_code_639_1.name).lower()
 
 
+def import_spacy() -> Any:
+    """``import spacy`` without letting thinc import torch.
+
+    thinc imports torch at start-up whenever it is installed (the `transformers` extra),
+    which costs 2-4 s of cold start although our spaCy pipelines never use it. While spaCy
+    is first imported, ``torch`` is marked missing; afterwards it imports normally (the
+    transformers encoder does), thinc just does not wrap it."""
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+        import thinc.api  # noqa: F401  (thinc's torch probe runs here, once)
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
 @lru_cache(maxsize=2)
 def spacy_pipeline(lang: str) -> Any:
     """The spaCy pipeline for ``lang`` ('fr' or anything else → English blank)."""
-    import spacy
+    spacy = import_spacy()
 
     if lang == "fr":
         from nlp.regex_cache import cached_regex_compilation
