@@ -70,6 +70,7 @@ def eval_topics(analyzer: Analyzer, rows: list[dict[str, Any]], mapping: dict[st
             doc_n += 1
             doc_ok += row["sentiment"] == res.sentiment
     per = {lab: _prf(*c) for lab, c in counts.items()}
+    extra = _intent_urgency(rows, results)
     tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
     out: dict[str, Any] = {
         "n": len(rows),
@@ -80,8 +81,32 @@ def eval_topics(analyzer: Analyzer, rows: list[dict[str, Any]], mapping: dict[st
         "per_topic": per,
         "topic_sentiment_accuracy": round(sent_ok / sent_n, 4) if sent_n else None,
         "document_sentiment_accuracy": round(doc_ok / doc_n, 4) if doc_n else None,
+        **extra,
         "model_version": analyzer.model_version,
     }
+    return out
+
+
+def _intent_urgency(rows: list[dict[str, Any]], results: list[Any]) -> dict[str, Any]:
+    """Intent accuracy / macro-F1 and urgency-flag F1 on the gold lines that carry them."""
+    from sklearn.metrics import f1_score
+
+    out: dict[str, Any] = {}
+    pairs = [(r["intent"], res.intent) for r, res in zip(rows, results, strict=True) if r.get("intent")]
+    if pairs:
+        gold, pred = [g for g, _ in pairs], [p for _, p in pairs]
+        out["intent_accuracy"] = round(sum(g == p for g, p in pairs) / len(pairs), 4)
+        out["intent_macro_f1"] = round(float(f1_score(gold, pred, labels=sorted(set(gold)),
+                                                      average="macro", zero_division=0)), 4)
+    urgent = [(set(r["urgency"]), set(res.urgency)) for r, res in zip(rows, results, strict=True)
+              if isinstance(r.get("urgency"), list)]
+    if urgent:
+        flags = sorted(set().union(*(g for g, _ in urgent)))
+        counts = {f: [sum(f in g and f in p for g, p in urgent), sum(f in p and f not in g for g, p in urgent),
+                      sum(f in g and f not in p for g, p in urgent)] for f in flags}
+        tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+        out["urgency_micro_f1"] = _prf(tp, fp, fn)["f1"]
+        out["urgency_per_flag"] = {f: _prf(*c) for f, c in counts.items()}
     return out
 
 

@@ -237,8 +237,8 @@ def complaint_override(res: AnalysisResult) -> str:
     """Intent after two documented rules on top of the intent head.
 
     A legal or churn threat with no praise is a complaint; so is a negative document
-    that the head left as 'other' while at least one topic is negative ("livraison rapide
-    mais SAV injoignable"). Questions and suggestions are never overridden."""
+    that the head left as 'other' or 'praise' while at least one topic is negative ("livraison
+    rapide mais SAV injoignable"). Questions and suggestions are never overridden."""
     if res.intent not in ("other", "praise"):
         return res.intent
     if res.intent == "other" and COMPLAINT_URGENCY & set(res.urgency):
@@ -246,9 +246,8 @@ def complaint_override(res: AnalysisResult) -> str:
     if res.intent == "praise" and COMPLAINT_URGENCY & set(res.urgency) and \
             not any(t["sentiment"] == "positive" for t in res.topics):
         return "complaint"
-    if res.intent == "other" and res.sentiment == "negative" and \
-            any(t["sentiment"] == "negative" for t in res.topics):
-        return "complaint"
+    if res.sentiment == "negative" and any(t["sentiment"] == "negative" for t in res.topics):
+        return "complaint"  # 'other', or 'praise' contradicted by a negative document and topic
     return res.intent
 
 

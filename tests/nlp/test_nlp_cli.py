@@ -100,12 +100,17 @@ def test_cli_nlp_eval_topics_and_sentiment(tmp_path: Path) -> None:
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
         {"text": "Colis arrivé avec dix jours de retard.", "topics": ["delivery"]},
-        {"text": "Remboursement toujours pas reçu.", "topics": {"returns": "negative"}, "sentiment": "negative"},
-        {"text": "Bonne journée à tous !", "topics": []},
+        {"text": "Remboursement toujours pas reçu.", "topics": {"returns": "negative"}, "sentiment": "negative",
+         "intent": "complaint", "urgency": []},
+        {"text": "Bonne journée à tous !", "topics": [], "intent": "other", "urgency": []},
+        {"text": "Sans remboursement demain, je vais porter plainte.", "topics": ["returns"],
+         "intent": "complaint", "urgency": ["legal_threat"]},
     ]), encoding="utf-8")
     out = _last_json(runner.invoke(app, ["eval", "topics", str(gold), "--json"]).output)
-    assert out["n"] == 3 and 0 <= out["micro_f1"] <= 1 and "delivery" in out["per_topic"]
+    assert out["n"] == 4 and 0 <= out["micro_f1"] <= 1 and "delivery" in out["per_topic"]
     assert out["no_topic_items"] == 1
+    assert 0 <= out["intent_accuracy"] <= 1 and 0 <= out["intent_macro_f1"] <= 1
+    assert out["urgency_per_flag"]["legal_threat"]["support"] == 1  # intent/urgency only where gold has them
 
     tsv = tmp_path / "reviews.tsv"
     tsv.write_text("\n".join([f"1\t{t}" for t in POS] + [f"0\t{t}" for t in NEG]), encoding="utf-8")
