@@ -38,6 +38,36 @@ def test_taxonomy_stock_patterns_cover_common_phrasings(text: str) -> None:
     assert any("stock" in hit for hit in item.topic_hits.values()), (text, item.topic_hits)
 
 
+@pytest.mark.parametrize(("text", "flag"), [
+    ("C'est illégal, je fais un signalement à la CNIL.", "legal_threat"),
+    ("Je dépose une plainte contre votre société.", "legal_threat"),
+    ("I've reported you to trading standards.", "legal_threat"),
+    ("Je désinstalle votre appli, c'est fini.", "churn"),
+    ("Vous venez de perdre une cliente.", "churn"),
+    ("Done with you, cancelling my membership.", "churn"),
+    ("J'ai écrit à trois reprises, aucune réponse.", "repeated_contact"),
+    ("5 mails et 2 appels, toujours rien.", "repeated_contact"),
+    ("I've sent 4 emails and nobody answers.", "repeated_contact"),
+    ("Les petites pièces sont accessibles aux enfants, risque d'étouffement.", "safety"),
+    ("The charger is overheating, this is unsafe.", "safety"),
+    ("Je poste ça sur LinkedIn ce soir.", "public_escalation"),
+])
+def test_taxonomy_urgency_patterns_cover_common_phrasings(text: str, flag: str) -> None:
+    tax = load_taxonomy()
+    item = Preparer(["fr", "en"], {}, tax.urgency_patterns).prepare([text])[0]
+    assert flag in item.urgency_hits, (text, item.urgency_hits)
+
+
+def test_shipped_topics_head_carries_the_taxonomy_patterns() -> None:
+    """The analyzer takes its patterns from the topics head: it must match the YAML."""
+    from nlp.heads import Head
+
+    tax = load_taxonomy()
+    head = Head.load(Path(__file__).resolve().parents[2] / "models" / "topics.joblib")
+    assert head.meta["patterns"] == tax.patterns
+    assert head.meta["urgency_patterns"] == tax.urgency_patterns
+
+
 @pytest.mark.parametrize("text", ["Merci pour votre retour.", "Il est de retour en stock !",
                                   "J'ai payé 199 € pour ça."])
 def test_taxonomy_patterns_skip_non_topic_uses(text: str) -> None:
