@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from listening.errors import AnalysisError
 from listening.settings import Settings
-from nlp.heads import Head
+from nlp.heads import Head, train_single
 from nlp.pipeline import SENTIMENTS, head_path, models_dir
 from nlp.training import Featurizer, sentiment_rows
 
@@ -113,11 +112,7 @@ def _fit(x_base: np.ndarray, y_base: list[str], x_rated: np.ndarray, y_rated: li
     if missing:  # e.g. ratings only, without 3-star reviews: keep the 3 labels of the head
         raise AnalysisError(f"no rated review labelled {', '.join(missing)}",
                             "use the project's examples too (drop --ratings-only) or add such reviews")
-    head = Head("sentiment", list(SENTIMENTS), False, [])
-    model = LogisticRegression(C=c, max_iter=2000)
-    model.fit(head.features(x, None), y, sample_weight=w)
-    head.models = [model]
-    return head
+    return train_single("sentiment", x, y, list(SENTIMENTS), c=c, class_weight=None, sample_weight=w)
 
 
 def _select(x_base: np.ndarray, y_base: list[str], x_rated: np.ndarray, y_rated: list[str],

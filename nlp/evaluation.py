@@ -283,7 +283,7 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
             ys.append(pol)
     polarity = train_polarity(np.stack(xs), np.stack(ds), cats, texts, ys)
     # the pipeline's per-topic sentiment (evidence clauses only) for the predicted topics
-    clause_polarity = _polarity_head(np.stack(xs), ys, [2.0])
+    clause_polarity = _polarity_head(np.stack(xs), ys)
     dummy = Head("intent", ["other"], False, [], meta={})
     analyzer = Analyzer(settings, encoder=feat.encoder,
                         heads={"topics": topics, "sentiment": _polarity_as_sentiment(clause_polarity),
@@ -328,19 +328,10 @@ def bench_semeval(settings: Settings, train: Path, test: Path) -> dict[str, Any]
             "polarity_C": polarity.c, "polarity_cv_accuracy_by_C": {str(c): v for c, v in polarity.cv_accuracy.items()}}
 
 
-def _polarity_head(x: np.ndarray, y: list[str], c_grid: list[float] | None = None) -> Head:
-    """Polarity classifier with C picked by 5-fold CV on the training opinions."""
-    grid = c_grid or [0.5, 2, 8]
-    if len(grid) == 1:
-        model = LogisticRegression(C=grid[0], max_iter=3000).fit(x, y)
-        head = Head("sentiment", sorted(set(y)), False, [model])
-        head.meta["C"] = grid[0]
-        return head
-    search = GridSearchCV(LogisticRegression(max_iter=3000), {"C": grid},
-                          cv=StratifiedKFold(5, shuffle=True, random_state=0), n_jobs=1)
-    search.fit(x, y)
-    head = Head("sentiment", sorted(set(y)), False, [search.best_estimator_])
-    head.meta["C"] = search.best_params_["C"]
+def _polarity_head(x: np.ndarray, y: list[str], c: float = 2.0) -> Head:
+    """Polarity classifier on the opinion clause vectors (the pipeline's per-topic sentiment)."""
+    head = Head("sentiment", sorted(set(y)), False, [LogisticRegression(C=c, max_iter=3000).fit(x, y)])
+    head.meta["C"] = c
     return head
 
 
