@@ -181,12 +181,10 @@ class Analyzer:
         boost = self.settings.nlp.pattern_boost
         global_thr = self.settings.nlp.topic_threshold
         out: list[dict[str, Any]] = []
+        boosted = boosted_clause_scores(clause_p, item.topic_hits, head.labels, boost)
         for j, label in enumerate(head.labels):
             thr = global_thr or head.thresholds[j]
-            scores = clause_p[:, j].copy()
-            for c, labels in item.topic_hits.items():
-                if label in labels:
-                    scores[c] = min(1.0, scores[c] + boost)
+            scores = boosted[:, j]
             best = float(max(scores.max(), doc_p[j]))
             if best < thr:
                 continue
@@ -207,6 +205,18 @@ class Analyzer:
             })
         out.sort(key=lambda t: -float(t["confidence"]))
         return out
+
+
+def boosted_clause_scores(clause_p: np.ndarray, topic_hits: dict[int, set[str]], labels: list[str],
+                          boost: float) -> np.ndarray:
+    """Clause topic probabilities plus ``boost`` (capped at 1) where a taxonomy pattern of that
+    topic fired in the clause: the clause half of the topic decision rule."""
+    scores = clause_p.copy()
+    for c, hit in topic_hits.items():
+        for j, label in enumerate(labels):
+            if label in hit:
+                scores[c, j] = min(1.0, scores[c, j] + boost)
+    return scores
 
 
 def featurize(encoder: Encoder, items: list[Prepared]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -19,7 +19,14 @@ from listening.settings import Settings
 from nlp import datasets
 from nlp.encoder import Encoder
 from nlp.heads import Head, lexical_features, train_multilabel, train_single
-from nlp.pipeline import INTENTS, SENTIMENTS, featurize, make_encoder, models_dir
+from nlp.pipeline import (
+    INTENTS,
+    SENTIMENTS,
+    boosted_clause_scores,
+    featurize,
+    make_encoder,
+    models_dir,
+)
 from nlp.prepare import Preparer
 from nlp.taxonomy import NONE_KEY, URGENCY_FLAGS, Taxonomy, load_taxonomy
 
@@ -279,11 +286,8 @@ def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[A
         for k, i in enumerate(te):
             best = doc_p[k].copy()
             if len(clauses[i]):
-                cp = head.proba(clauses[i], [cl.text for cl in items[i].clauses])
-                for ci, hit in items[i].topic_hits.items():
-                    for j, lab in enumerate(labels):
-                        if lab in hit:
-                            cp[ci, j] = min(1.0, cp[ci, j] + boost)
+                cp = boosted_clause_scores(head.proba(clauses[i], [cl.text for cl in items[i].clauses]),
+                                           items[i].topic_hits, labels, boost)
                 best = np.maximum(best, cp.max(axis=0))
             scores[i] = best
     grid = np.arange(0.3, 0.99, 0.025)
