@@ -220,7 +220,11 @@ def launch_dashboard(port: int | None = None, headless: bool = False) -> int:
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.port", str(port),
         "--server.address", settings.dashboard.address,
-        "--server.headless", "true" if headless else "false",
+        # never stop at Streamlit's first-run e-mail question (a run without a terminal
+        # would exit at it); without --headless, Streamlit opens a browser when there is a
+        # display and stays headless on a server (no DISPLAY)
+        "--server.showEmailPrompt", "false",
+        *(["--server.headless", "true"] if headless else []),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     console.print(f"Dashboard on http://{settings.dashboard.address}:{port}")

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +45,26 @@ def chromium() -> str:
     return binary
 
 
-@pytest.fixture
-def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -> Any:
+@contextlib.contextmanager
+def running_dashboard(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`listening dashboard ARGS` with stdin closed, until its health check answers; its URL."""
     port = free_port()
     listening = Path(sys.executable).with_name("listening")
-    log = (tmp_path / "dashboard.log").open("w")
+    log_path = tmp_path / "dashboard.log"
+    log = log_path.open("w")
     # its own process group: `listening dashboard` starts `streamlit run` as a child,
     # and both must go when the test ends
     proc = subprocess.Popen(
-        [str(listening), "dashboard", "--headless", "--port", str(port)],
-        env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [str(listening), "dashboard", *args, "--port", str(port)], stdin=subprocess.DEVNULL,
+        env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"`listening dashboard` exited: {(tmp_path / 'dashboard.log').read_text()}")
+                pytest.fail(f"`listening dashboard` exited: {log_path.read_text()}")
             try:
                 if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
                     break
@@ -72,6 +76,23 @@ def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -
     finally:
         stop_group(proc)
         log.close()
+
+
+@pytest.fixture
+def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    with running_dashboard(tmp_path, "--headless") as base:
+        yield base
+
+
+def test_dashboard_first_run_without_terminal_serves(sqlite_store: Store, tmp_path: Path) -> None:
+    """`make run` on a fresh machine, without a terminal (stdin closed, no Streamlit
+    credentials in HOME, no display): Streamlit must not stop at its e-mail question."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {"HOME": str(home)}
+    with running_dashboard(tmp_path, env=env) as base:
+        assert httpx.get(base, timeout=5).status_code == 200
+    assert "Email:" not in (tmp_path / "dashboard.log").read_text()
 
 
 def stop_group(proc: subprocess.Popen[Any]) -> None:
