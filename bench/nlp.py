@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import resource
 import subprocess
 import sys
@@ -42,6 +44,20 @@ COLD = (
     "a=Analyzer(load_settings()); a.analyze(['Livraison rapide mais SAV injoignable.']);"
     "print(time.perf_counter()-t)"
 )
+
+
+def cpu() -> str:
+    """CPU model and core count: speed figures differ between machines of the same size."""
+    model = platform.processor() or "unknown CPU"
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        lines = info.read_text().splitlines()
+        names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+        flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
+        model = names[0] if names else model
+        # the encoder's int8 matmuls use AVX2; wider units and VNNI tell machines apart
+        model += "".join(f", {f}" for f in ("avx2", "avx512f", "avx512_vnni") if f in flags)
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def main() -> None:
@@ -76,11 +92,12 @@ def main() -> None:
         "reviews_per_s": round(rate, 1), "encoder_texts_per_s": round(encoder_rate, 1),
         "ratio_to_encoder": round(rate / encoder_rate, 2),
         "peak_rss_mb": round(rss_mb), "cold_start_s": round(cold, 2),
+        "cpu": cpu(),
         "targets": {"reviews_per_s": 20, "peak_rss_mb": 1536, "cold_start_s": 5},
     }
     if not args.json:
         print(f"{rate:.1f} reviews/s (encoder alone {encoder_rate:.1f} texts/s, ratio "
-              f"{rate / encoder_rate:.2f}), peak RSS {rss_mb:.0f} MB, cold start {cold:.2f} s")
+              f"{rate / encoder_rate:.2f}), peak RSS {rss_mb:.0f} MB, cold start {cold:.2f} s, on {cpu()}")
     print(json.dumps(out))
 
 
