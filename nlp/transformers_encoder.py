@@ -137,10 +137,7 @@ class TransformersEncoder(ChunkingEncoder):
                  cache_path: str | None = None, **kwargs: Any) -> None:
         require_transformers()
         self.path = resolve_model_dir(model, data_dir)
-        self.identity = model_identity(self.path)
-        if cache_path:  # one embedding cache per model content, never shared across models
-            p = Path(cache_path)
-            cache_path = str(p.with_name(f"{p.stem}-{self.identity}{p.suffix}"))
+        self.identity = model_identity(self.path)  # in the fingerprint, so in the cache keys
         super().__init__(cache_path=cache_path, **kwargs)
         self.batch_size = batch_size
         self.prefix = passage_prefix(self.path, model)
