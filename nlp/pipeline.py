@@ -68,8 +68,9 @@ def head_path(settings: Settings, name: str) -> Path:
     return user if user.is_file() else SHIPPED_MODELS / f"{name}.joblib"
 
 
-def make_encoder(settings: Settings, cache: bool = False) -> Encoder:
-    kwargs: dict[str, Any] = {}
+def make_encoder(settings: Settings, cache: bool = False, **options: Any) -> Encoder:
+    """The configured encoder component (``options`` go to its constructor)."""
+    kwargs: dict[str, Any] = dict(options)
     if cache and settings.nlp.embedding_cache:
         safe = settings.nlp.encoder.replace("/", "_")
         kwargs["cache_path"] = str(Path(settings.data_dir) / "cache" / f"{safe}.sqlite")

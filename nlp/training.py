@@ -163,6 +163,29 @@ def robustness_copies() -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def sentiment_training_set(extra: list[dict[str, Any]] | None = None,
+                           ) -> tuple[list[str], list[str], np.ndarray, int, list[str]]:
+    """Rows of the document sentiment head: our examples + Amazon (+ ``extra``), then the
+    robustness copies. Returns texts, labels, per-row weights (merchant verbatims count
+    ``MERCHANT_WEIGHT``), the number of rows before the copies and the descriptions of the
+    data behind the rows before the copies."""
+    texts, labels, data = sentiment_rows(extra)
+    if not texts:
+        raise AnalysisError("no sentiment training example found", "add nlp/data/*.jsonl files")
+    copy_texts, copy_labels = robustness_copies()
+    merchant = _texts_of(("journey_", "seed_verbatims"))
+    weights = np.array([MERCHANT_WEIGHT if t in merchant else 1.0 for t in texts] + [1.0] * len(copy_texts))
+    return texts + copy_texts, labels + copy_labels, weights, len(texts), data
+
+
+def fit_sentiment_head(x: np.ndarray, labels: list[str], weights: np.ndarray, c: float = SENTIMENT_C) -> Head:
+    """The document sentiment head: logistic regression, no class weights, +POSITIVE_OFFSET on
+    the log-odds of "positive"."""
+    head = train_single("sentiment", x, labels, SENTIMENTS, c=c, class_weight=None, sample_weight=weights)
+    head.models[0].intercept_[list(head.models[0].classes_).index("positive")] += POSITIVE_OFFSET
+    return head
+
+
 def _texts_of(stems: tuple[str, ...]) -> set[str]:
     """Texts of our own files whose name starts with one of ``stems``."""
     return {row["text"] for path in datasets.own_training_files() if path.stem.startswith(stems)
@@ -194,25 +217,19 @@ def clause_sentiment_rows(settings: Settings, feat: Featurizer) -> tuple[np.ndar
 def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = SENTIMENT_C,
                     extra: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
     out_dir = out_dir or models_dir(settings)
-    texts, labels, data = sentiment_rows(extra)
-    if not texts:
-        raise AnalysisError("no sentiment training example found", "add nlp/data/*.jsonl files")
-    copy_texts, copy_labels = robustness_copies()
+    all_texts, labels, weights, n, data = sentiment_training_set(extra)
+    texts = all_texts[:n]
     aspect_data = [*data, LICENCES["own"] + ": except sentiment_general.jsonl; topic sentiments on the "
                    "one clause naming the topic"]
-    if copy_texts:
+    if len(all_texts) > n:
         data = [*data, LICENCES["own"] + ": lower-cased, space-tokenised copies of the French "
                 "sentiment_*.jsonl texts (robustness)"]
     feat = Featurizer.from_settings(settings)
-    x, _, _ = feat.docs(texts + copy_texts)
-    labels = labels + copy_labels
-    merchant = _texts_of(("journey_", "seed_verbatims"))
-    weights = np.array([MERCHANT_WEIGHT if t in merchant else 1.0 for t in texts] + [1.0] * len(copy_texts))
-    metrics = {**_cv_single(x[: len(texts)], labels[: len(texts)], c, class_weight=None),
-               "robustness_copies": len(copy_texts), "merchant_weight": MERCHANT_WEIGHT,
+    x, _, _ = feat.docs(all_texts)
+    metrics = {**_cv_single(x[:n], labels[:n], c, class_weight=None),
+               "robustness_copies": len(all_texts) - n, "merchant_weight": MERCHANT_WEIGHT,
                "positive_offset": POSITIVE_OFFSET}
-    head = train_single("sentiment", x, labels, SENTIMENTS, c=c, class_weight=None, sample_weight=weights)
-    head.models[0].intercept_[list(head.models[0].classes_).index("positive")] += POSITIVE_OFFSET
+    head = fit_sentiment_head(x, labels, weights, c)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
     write_card(path.with_suffix(".md"), head, "Document sentiment (3 classes).", data,
                metrics, "listening train sentiment --out models")
