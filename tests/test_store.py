@@ -300,3 +300,10 @@ def test_store_failed_migration_leaves_nothing_half_written(
     assert "half" not in inspect(store.engine).get_table_names()
     assert migrate.current_revisions(store.engine) == before
     store.dispose()
+
+
+def test_migrations_have_a_single_head() -> None:
+    """One Alembic head: a new migration has exactly one parent to descend from."""
+    from listening.store import migrate
+
+    assert len(migrate.head_revisions()) == 1, migrate.head_revisions()
