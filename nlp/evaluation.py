@@ -70,7 +70,7 @@ def eval_topics(analyzer: Analyzer, rows: list[dict[str, Any]], mapping: dict[st
             doc_n += 1
             doc_ok += row["sentiment"] == res.sentiment
     per = {lab: _prf(*c) for lab, c in counts.items()}
-    extra = _intent_urgency(rows, results)
+    extra = {**_intent_urgency(rows, results), **_smalltalk(rows, results)}
     tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
     out: dict[str, Any] = {
         "n": len(rows),
@@ -79,11 +79,27 @@ def eval_topics(analyzer: Analyzer, rows: list[dict[str, Any]], mapping: dict[st
         "no_topic_items": no_topic_gold,
         "no_topic_correct_share": round(no_topic_ok / no_topic_gold, 4) if no_topic_gold else None,
         "per_topic": per,
+        **({"delivery_recall": per["delivery"]["recall"]} if "delivery" in per else {}),
         "topic_sentiment_accuracy": round(sent_ok / sent_n, 4) if sent_n else None,
         "document_sentiment_accuracy": round(doc_ok / doc_n, 4) if doc_n else None,
         **extra,
         "model_version": analyzer.model_version,
     }
+    return out
+
+
+def _smalltalk(rows: list[dict[str, Any]], results: list[Any]) -> dict[str, Any]:
+    """On gold lines marked ``smalltalk``: the share given no topic and the share left
+    not actionable (never a ticket); on lines with a topic, the share left actionable."""
+    talk = [res for r, res in zip(rows, results, strict=True) if r.get("smalltalk") is True]
+    topical = [res for r, res in zip(rows, results, strict=True) if datasets.topics_of(r)]
+    out: dict[str, Any] = {}
+    if talk:
+        out["smalltalk_items"] = len(talk)
+        out["smalltalk_no_topic_share"] = round(sum(not res.topics for res in talk) / len(talk), 4)
+        out["smalltalk_not_actionable_share"] = round(sum(not res.actionable for res in talk) / len(talk), 4)
+    if topical and talk:
+        out["topical_actionable_share"] = round(sum(res.actionable for res in topical) / len(topical), 4)
     return out
 
 

@@ -22,6 +22,7 @@ from nlp import registry
 from nlp.encoder import Encoder
 from nlp.heads import Head
 from nlp.prepare import Prepared, Preparer
+from nlp.smalltalk import is_smalltalk
 from nlp.taxonomy import load_taxonomy
 
 PIPELINE_NAME = "listening.pipeline.v1"
@@ -41,6 +42,7 @@ class AnalysisResult:
     intent: str = "other"
     urgency: list[str] = field(default_factory=list)
     actionable: bool = False
+    smalltalk: bool = False
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class AnalysisResult:
             "intent": self.intent,
             "urgency": self.urgency,
             "actionable": self.actionable,
+            "smalltalk": self.smalltalk,
         }
         if self.error:
             out["error"] = self.error
@@ -175,6 +178,9 @@ class Analyzer:
                 flags - set(heads["urgency"].labels))
             res.intent = complaint_override(res)
             res.actionable = actionable(res)
+            if is_smalltalk(item.clean_text):  # "ok merci": no topic, never a ticket
+                res.smalltalk, res.topics, res.urgency = True, [], []
+                res.intent, res.actionable = "other", False
 
     def _topics(self, item: Prepared, doc_p: np.ndarray, clause_p: np.ndarray,
                 clause_sent: np.ndarray) -> list[dict[str, Any]]:

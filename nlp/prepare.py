@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from nlp.taxonomy import build_matcher
+from nlp.normalize import Normalized, normalize
+from nlp.taxonomy import NOT_PREFIX, build_matcher, set_fold_attributes
 from nlp.text import (
     Clause,
     clean,
@@ -24,6 +25,7 @@ from nlp.text import (
 class Prepared:
     text: str
     language: str = "und"
+    normalized: Normalized | None = None  # the text the models read, with its map to ``text``
     clean_text: str = ""
     clauses: list[Clause] = field(default_factory=list)
     topic_hits: dict[int, set[str]] = field(default_factory=dict)  # clause index -> labels
@@ -73,9 +75,9 @@ class Preparer:
             item = Prepared(text=raw)
             items.append(item)
             try:
-                masked = mask_html(raw)
-                item.clean_text = clean(masked[:5000])
-                if letter_count(masked) == 0:
+                item.normalized = normalize(mask_html(raw))
+                item.clean_text = clean(item.normalized.text[:5000])
+                if letter_count(item.normalized.text) == 0:
                     continue  # empty / emoji-only: a valid, empty result
                 item.language = detect_language(item.clean_text, self.languages)
                 groups[self.pipeline_lang(item.language, hint)].append(i)
@@ -84,7 +86,7 @@ class Preparer:
         for lang, idx in groups.items():
             nlp = spacy_pipeline(lang)
             topic_matcher, urgency_matcher = self._matchers_for(lang)
-            masked_texts = [mask_html(items[i].text) for i in idx]
+            masked_texts = [items[i].normalized.text for i in idx]  # type: ignore[union-attr]
             try:
                 docs = list(nlp.pipe(masked_texts, batch_size=64))
             except Exception:
@@ -105,14 +107,20 @@ class Preparer:
         return items
 
     def _finish(self, item: Prepared, doc: Any, topic_matcher: Any, urgency_matcher: Any) -> None:
+        set_fold_attributes(doc)
         clauses = split_clauses([doc])[0]
         starts = np.array([c.start for c in clauses])
         hits: dict[int, set[str]] = defaultdict(set)
         vocab = doc.vocab
-        for match_id, a, _b in (topic_matcher(doc) if len(topic_matcher) else []):
+        matches = [(vocab.strings[m], a, b) for m, a, b in (topic_matcher(doc) if len(topic_matcher) else [])]
+        vetoed = [(label[len(NOT_PREFIX):], a, b) for label, a, b in matches if label.startswith(NOT_PREFIX)]
+        for label, a, b in matches:
+            if label.startswith(NOT_PREFIX) or any(
+                    v == label and a < vb and va < b for v, va, vb in vetoed):
+                continue  # a not_pattern of the topic covers this hit ("pas reçu de réponse")
             pos = int(np.searchsorted(starts, doc[a].idx, side="right")) - 1
             if 0 <= pos < len(clauses):
-                hits[pos].add(vocab.strings[match_id])
+                hits[pos].add(label)
         if len(urgency_matcher):
             item.urgency_hits = {vocab.strings[m] for m, _a, _b in urgency_matcher(doc)}
         if len(clauses) > self.max_clauses:
@@ -125,5 +133,9 @@ class Preparer:
             remap = {old: new for new, old in enumerate(keep)}
             clauses = [clauses[i] for i in keep]
             hits = defaultdict(set, {remap[i]: labels for i, labels in hits.items() if i in remap})
+        norm = item.normalized
+        if norm is not None and norm.starts:  # offsets back into the verbatim as written
+            for clause in clauses:
+                clause.start, clause.end = norm.span(clause.start, clause.end)
         item.clauses = clauses
         item.topic_hits = dict(hits)

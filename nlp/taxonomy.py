@@ -15,11 +15,13 @@ from typing import Any
 import yaml
 
 from listening.errors import AnalysisError
+from nlp.normalize import fold
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "taxonomies" / "journey.yaml"
 JOURNEY_TOPICS = ["delivery", "stock", "customer_service", "price", "product", "returns",
                   "payment", "website"]
 NONE_KEY = "__none__"  # examples with no topic (YAML key: none_examples)
+NOT_PREFIX = "!"  # patterns["!delivery"]: spans where a delivery pattern hit does not count
 URGENCY_FLAGS = ["legal_threat", "churn", "safety", "public_escalation", "repeated_contact"]
 
 
@@ -77,6 +79,8 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             raise AnalysisError(f"{file}: topic {label!r} must be a map", "give examples/patterns keys")
         examples[str(label)] = _examples(spec.get("examples"), label, file)
         patterns[str(label)] = _patterns(spec.get("patterns"), label, file)
+        if spec.get("not_patterns"):
+            patterns[NOT_PREFIX + str(label)] = _patterns(spec["not_patterns"], label, file)
     examples[NONE_KEY] = _examples(data.get("none_examples"), "none_examples", file)
     urgency = {str(flag): _patterns((spec or {}).get("patterns"), flag, file)
                for flag, spec in (data.get("urgency") or {}).items()}
@@ -90,13 +94,56 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     )
 
 
+_FOLDED_KEYS = {"LOWER": "NORM", "ORTH": "NORM", "TEXT": "NORM", "NORM": "NORM"}
+
+
+def _fold_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return fold(value)
+    if isinstance(value, dict):
+        return {op: ([fold(v) if isinstance(v, str) else v for v in vals] if op in ("IN", "NOT_IN")
+                     else vals) for op, vals in value.items()}
+    return value
+
+
+def fold_pattern(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The accent- and case-insensitive form of a Matcher pattern: LOWER/ORTH/TEXT compare the
+    folded token (``NORM``, set by :func:`set_fold_attributes`), LEMMA the folded lemma."""
+    out = []
+    for token in pattern:
+        new: dict[str, Any] = {}
+        for key, value in token.items():
+            if key in _FOLDED_KEYS and not (isinstance(value, dict) and "REGEX" in value):
+                new[_FOLDED_KEYS[key]] = _fold_value(value)
+            elif key == "LEMMA" and not (isinstance(value, dict) and "REGEX" in value):
+                new.setdefault("_", {})["flemma"] = _fold_value(value)
+            else:
+                new[key] = value
+        out.append(new)
+    return out
+
+
+def set_fold_attributes(doc: Any) -> None:
+    """Give every token its folded form (``norm_``) and folded lemma (``._.flemma``), which
+    the patterns of :func:`build_matcher` compare."""
+    for token in doc:
+        token.norm_ = fold(token.text)
+        token._.flemma = fold(token.lemma_) if token.lemma_ else token.norm_
+
+
 def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, Any]]]]],
                   lang: str) -> Any:
-    """A spaCy Matcher with one rule per label for ``lang`` (French patterns by default)."""
+    """A spaCy Matcher with one rule per label for ``lang`` (French patterns by default).
+    Patterns are folded (:func:`fold_pattern`): written with accents, they also match text
+    typed without them."""
     from nlp.text import import_spacy
 
     import_spacy()
     from spacy.matcher import Matcher
+    from spacy.tokens import Token
+
+    if not Token.has_extension("flemma"):
+        Token.set_extension("flemma", default="")
 
     matcher = Matcher(vocab)
     for label, by_lang in patterns.items():
@@ -105,7 +152,7 @@ def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, 
             pats = []
         if pats:
             try:
-                matcher.add(label, pats)
+                matcher.add(label, [fold_pattern(p) for p in pats])
             except Exception as exc:
                 raise AnalysisError(f"invalid Matcher pattern for {label!r} ({lang}): {exc}",
                                     "patterns are lists of spaCy token dicts") from None

@@ -124,6 +124,9 @@ def _clause_bounds(doc: Any) -> list[tuple[int, int]]:
     lowers = [t.lower_ for t in doc]
     starts = [bool(t.is_sent_start) for t in doc]
     n = len(lowers)
+    for i, low in enumerate(lowers[:-1]):  # a line break ends a chat turn or an e-mail line
+        if "\n" in low and low.isspace():
+            starts[i + 1] = True
     start = 0
     for i in range(n):
         if i > start and starts[i]:

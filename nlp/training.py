@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from listening.errors import AnalysisError
 from listening.settings import Settings
 from nlp import datasets
+from nlp.augment import messy_copies
 from nlp.encoder import Encoder
 from nlp.heads import Head, lexical_features, train_multilabel, train_single
 from nlp.pipeline import (
@@ -255,12 +256,16 @@ def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0
     rows = [r for r in datasets.own_examples() if r.get("intent") in INTENTS]
     if not rows:
         raise AnalysisError("no intent training example found", "add nlp/data/*.jsonl files")
+    n = len(rows)
+    rows = rows + [copy for _i, copy in messy_copies(rows)]  # chat-style copies (nlp/augment.py)
     texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
     feat = Featurizer.from_settings(settings)
     x, _, items = feat.docs(texts)
     clean = [it.clean_text for it in items]
     head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean)
-    metrics = _cv_single(np.hstack([x, lexical_features(clean)]), labels, c)
+    # CV on the rows as written (a copy in another fold than its original would leak)
+    metrics = {**_cv_single(np.hstack([x[:n], lexical_features(clean[:n])]), labels[:n], c),
+               "messy_copies": len(rows) - n}
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
     write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
                [LICENCES["own"]], metrics, "listening train intent --out models")
@@ -288,15 +293,18 @@ def _tune_thresholds(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float
 
 
 def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[Any], y: np.ndarray,
-                         labels: list[str], c: float, boost: float,
-                         lexical: bool = True) -> tuple[list[float], dict[str, Any]]:
+                         labels: list[str], c: float, boost: float, lexical: bool = True,
+                         groups: list[int] | None = None) -> tuple[list[float], dict[str, Any]]:
     """Per-topic thresholds tuned on out-of-fold scores of the analyzer's own decision rule:
-    max(document probability, max over clauses of probability + pattern boost)."""
-    from sklearn.model_selection import KFold
+    max(document probability, max over clauses of probability + pattern boost). Rows of one
+    ``groups`` value (a text and its messy copy) stay in the same fold."""
+    from sklearn.model_selection import GroupKFold, KFold
 
     scores = np.zeros(y.shape, dtype=np.float32)
     texts = [it.clean_text for it in items]
-    for tr, te in KFold(5, shuffle=True, random_state=0).split(x):
+    folds = (GroupKFold(5, shuffle=True, random_state=0).split(x, groups=groups) if groups is not None
+             else KFold(5, shuffle=True, random_state=0).split(x))
+    for tr, te in folds:
         head = train_multilabel("topics", x[tr], y[tr], labels, c=c,
                                 texts=[texts[i] for i in tr] if lexical else None)
         doc_p = head.proba(x[te], [texts[i] for i in te])
@@ -370,6 +378,15 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     if c is None:
         c = JOURNEY_TOPIC_C if journey else OTHER_TOPIC_C
     texts, label_sets, data = topic_rows(tax, use_own=journey, merge=not journey)
+    groups = list(range(len(texts)))
+    if journey:  # chat-style copies of our French verbatims, in their original's CV fold
+        where = {t: i for i, t in enumerate(texts)}
+        own = [r for r in datasets.own_examples() if "topics" in r]
+        for i, copy in messy_copies(own):
+            texts.append(copy["text"])
+            label_sets.append(set(datasets.topics_of(copy)) & set(tax.labels))
+            groups.append(where[own[i]["text"]])
+        data.append(LICENCES["own"] + ": messy chat-style copies of the French texts (nlp/augment.py)")
     too_few = [lab for lab in tax.labels if sum(lab in s for s in label_sets) < 2]
     if too_few:
         raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
@@ -378,13 +395,13 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     x, clauses, items = feat.docs(texts, tax.patterns)
     y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
     thresholds, metrics = _decision_thresholds(x, clauses, items, y, tax.labels, c,
-                                               settings.nlp.pattern_boost, lexical)
+                                               settings.nlp.pattern_boost, lexical, groups)
     if c_grid:  # model selection on the training data only
         by_c = {c: (thresholds, metrics)}
         for other in c_grid:
             if other not in by_c:
                 by_c[other] = _decision_thresholds(x, clauses, items, y, tax.labels, other,
-                                                   settings.nlp.pattern_boost, lexical)
+                                                   settings.nlp.pattern_boost, lexical, groups)
         c = max(by_c, key=lambda k: (by_c[k][1]["cv_micro_f1"], -k))
         thresholds, metrics = by_c[c]
         metrics = {**metrics, "cv_micro_f1_by_C": {str(k): v[1]["cv_micro_f1"] for k, v in by_c.items()}}

@@ -26,6 +26,10 @@ run() { "$L" "$@" --json | tail -n 1; }
 j=$(run eval sentiment --format tsv "$D/sentiment/allocine_tv_fr/test.tsv"); check "shipped Allocine-TV test" "$j" accuracy 0.85 0.80
 j=$(run eval sentiment --format xlmt "$D/sentiment/deft2017_tweets_fr" --split test); check "shipped DEFT-2017 test" "$j" macro_f1 0.55 0.50
 j=$(run eval topics nlp/data/journey_dev.jsonl); check "shipped journey dev topics" "$j" micro_f1 0.85
+# real customer text (issue 12): chat, e-mail, social, app-store and SMS messages, typos, small talk
+j=$(run eval topics nlp/data/realistic_eval.jsonl)
+check "realistic set topics" "$j" micro_f1 0.85; check "realistic set delivery recall" "$j" delivery_recall 0.90
+check "realistic set small talk given no topic" "$j" smalltalk_no_topic_share 0.95
 j=$(run bench sentiment --format tsv --train "$D/sentiment/allocine_tv_fr/train.tsv" --test "$D/sentiment/allocine_tv_fr/test.tsv"); check "bench Allocine-TV" "$j" accuracy 0.90
 j=$(run bench sentiment --format xlmt --train "$D/sentiment/deft2017_tweets_fr/train" --test "$D/sentiment/deft2017_tweets_fr/test"); check "bench DEFT-2017" "$j" macro_f1 0.65
 j=$(run bench semeval16 --train "$D/absa/semeval16_fr/train.xml" --test "$D/absa/semeval16_fr/dev.xml")

@@ -282,3 +282,59 @@ def test_data_sets_journey_contains_the_support_lead_anchor_cases() -> None:
         "je vais porter plainte" in text and "legal_threat" in item["urgency"]
         for text, item in by_text.items()
     )
+
+
+REALISTIC_EVAL = DATA_DIR / "realistic_eval.jsonl"
+JOURNEY_CHAT = DATA_DIR / "journey_chat.jsonl"
+CHANNELS = {"chat", "email", "social", "appstore", "sms"}
+
+
+def test_data_sets_realistic_eval_schema_and_smalltalk_rule() -> None:
+    problems = []
+    for item in load(REALISTIC_EVAL):
+        keys = set(item) - {"_line"}
+        if keys != JOURNEY_KEYS | {"channel", "smalltalk"}:
+            problems.append(f"{_where(REALISTIC_EVAL, item)}: keys {sorted(keys)}")
+            continue
+        if item["channel"] not in CHANNELS or not isinstance(item["smalltalk"], bool):
+            problems.append(f"{_where(REALISTIC_EVAL, item)}: channel/smalltalk")
+        if item["smalltalk"] and (item["topics"] or item["intent"] != "other" or item["urgency"]):
+            problems.append(f"{_where(REALISTIC_EVAL, item)}: small talk has a topic, intent or urgency")
+        if set(item["topics"]) - TOPICS or set(item["topics"].values()) - SENTIMENTS:
+            problems.append(f"{_where(REALISTIC_EVAL, item)}: topics {item['topics']}")
+        if item["intent"] not in INTENTS or not set(item["urgency"]) <= URGENCY:
+            problems.append(f"{_where(REALISTIC_EVAL, item)}: intent/urgency")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_data_sets_realistic_eval_covers_what_customers_write() -> None:
+    items = load(REALISTIC_EVAL)
+    assert len(items) >= 600
+    topics = Counter(t for item in items for t in item["topics"])
+    assert topics["delivery"] >= 150 and all(topics[t] >= 40 for t in TOPICS), topics
+    assert sum(item["smalltalk"] for item in items) >= 100
+    assert sum(not item["topics"] and not item["smalltalk"] for item in items) >= 40
+    assert set(Counter(item["channel"] for item in items)) == CHANNELS
+    text = " ".join(item["text"] for item in items).lower()
+    for cue in ("cmd", "svp", "colis", "[", "\n", "#", "recu"):  # abbreviations, placeholders, turns
+        assert cue in text, cue
+
+
+def test_data_sets_journey_chat_schema() -> None:
+    problems = []
+    for item in load(JOURNEY_CHAT):
+        if set(item) - {"_line"} != {"text", "lang", "topics", "intent", "urgency"}:
+            problems.append(f"{_where(JOURNEY_CHAT, item)}: keys")
+        elif not set(item["topics"]) <= TOPICS or item["intent"] not in INTENTS \
+                or not set(item["urgency"]) <= URGENCY or item["lang"] not in LANGS:
+            problems.append(f"{_where(JOURNEY_CHAT, item)}: labels")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_data_sets_realistic_eval_shares_no_text_with_any_training_or_dev_set() -> None:
+    evaluation = load(REALISTIC_EVAL)
+    found = _near_duplicates(evaluation)
+    for path in sorted(DATA_DIR.glob("*.jsonl")):
+        if path != REALISTIC_EVAL:
+            found += _near_duplicates(evaluation, load(path))
+    assert not found, "realistic eval texts too close to other texts:\n" + "\n".join(found[:20])

@@ -31,7 +31,8 @@ def test_cli_nlp_analyze_text_json_shape() -> None:
     result = runner.invoke(app, ["analyze-text", "livraison rapide mais SAV injoignable", "--json"])
     assert result.exit_code == 0, result.output
     out = _last_json(result.output)
-    assert set(out) == {"language", "sentiment", "topics", "intent", "urgency", "actionable"}
+    assert set(out) == {"language", "sentiment", "topics", "intent", "urgency", "actionable", "smalltalk"}
+    assert out["smalltalk"] is False
     assert set(out["sentiment"]) == {"label", "score"}
     assert out["sentiment"]["label"] in ("negative", "neutral", "positive")
     for topic in out["topics"]:

@@ -1,0 +1,141 @@
+"""Messy customer text (issue 12): normalisation with offsets, folded patterns, chat turns,
+order-status evidence, small talk. Built without the encoder: Preparer + taxonomy only."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.normalize import fold, normalize
+from nlp.prepare import Preparer
+from nlp.smalltalk import is_smalltalk
+from nlp.taxonomy import NOT_PREFIX, fold_pattern, load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def preparer() -> Preparer:
+    tax = load_taxonomy()
+    return Preparer(["fr", "en"], tax.patterns, tax.urgency_patterns)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ou en est ma cmd svp", "où en est ma commande s'il vous plaît"),
+        ("TOUJOURS RIEN RECU !!!", "toujours rien reçu !!!"),
+        ("mon colis a ete livre mais jai rien recu", "mon colis a été livré mais j'ai rien reçu"),
+        ("rbt tjrs pas arrivé, c nuuuul", "remboursement toujours pas arrivé, c nul"),
+        ("le SAV ne répond pas", "le SAV ne répond pas"),
+        ("Cmd passée hier", "Commande passée hier"),
+    ],
+)
+def test_normalize_rewrites_chat_spelling(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
+
+
+def test_normalize_blanks_placeholders_and_references_but_keeps_dates_and_prices() -> None:
+    out = normalize(
+        "Bonjour [PRENOM], cmd #FR-4481023 du 12/03/2024 à 49,99 € {{customer_name}} XXXX"
+    ).text
+    assert "PRENOM" not in out and "4481023" not in out and "customer_name" not in out
+    assert "XXXX" not in out
+    assert "12/03/2024" in out and "49,99" in out and "commande" in out
+
+
+def test_normalize_maps_every_character_back_to_the_original() -> None:
+    raw = "bjr, ma cmd 100234567 est tjrs pas arrivee"
+    norm = normalize(raw)
+    assert len(norm.starts) == len(norm.text) == len(norm.ends)
+    a = norm.text.index("toujours")
+    start, end = norm.span(a, a + len("toujours"))
+    assert raw[start:end] == "tjrs"
+    start, end = norm.span(0, len(norm.text))
+    assert (start, end) == (0, len(raw))
+
+
+def test_normalize_leaves_clean_text_alone() -> None:
+    raw = "Livraison rapide, colis reçu en 48h. Le SAV est très réactif."
+    norm = normalize(raw)
+    assert norm.text == raw and not norm.starts
+
+
+def test_fold_pattern_compares_folded_forms() -> None:
+    assert fold("Reçu Déjà") == "recu deja"
+    folded = fold_pattern([{"LEMMA": {"IN": ["expédition"]}}, {"LOWER": "reçu", "OP": "?"}])
+    assert folded == [{"_": {"flemma": {"IN": ["expedition"]}}}, {"NORM": "recu", "OP": "?"}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "où en est ma commande ?",
+        "ou en est ma cmd",
+        "TOUJOURS RIEN RECU",
+        "le colis est toujours en preparation",
+        "ma commande est bloquée en cours d'acheminement",
+        "le suivi n'a pas bougé depuis 5 jours",
+        "il manque un article dans ma commande",
+        "quand est ce que je vais recevoir ma commande",
+        "j'ai toujours pas ma commande",
+        "where is my order??",
+        "still haven't received my package",
+    ],
+)
+def test_order_status_phrasing_is_delivery_evidence(preparer: Preparer, text: str) -> None:
+    item = preparer.prepare([text])[0]
+    assert any("delivery" in hit for hit in item.topic_hits.values()), (text, item.topic_hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je n'ai toujours pas reçu de réponse",
+        "mon remboursement n'est toujours pas arrivé",
+        "quand vais-je recevoir mon remboursement ?",
+    ],
+)
+def test_not_patterns_veto_a_delivery_hit(preparer: Preparer, text: str) -> None:
+    item = preparer.prepare([text])[0]
+    assert not any("delivery" in hit for hit in item.topic_hits.values()), (text, item.topic_hits)
+    assert not any(
+        label.startswith(NOT_PREFIX) for hit in item.topic_hits.values() for label in hit
+    )
+
+
+def test_chat_turns_are_separate_clauses_with_original_offsets(preparer: Preparer) -> None:
+    raw = "bjr [PRENOM]\nmon colis a ete livre\nmais jai rien recu\nvous pouvez regarder ?"
+    item = preparer.prepare([raw])[0]
+    spans = [raw[c.start : c.end] for c in item.clauses]
+    assert "mon colis a ete livre" in spans
+    assert "mais jai rien recu" in spans
+    assert any(c.text == "mais j'ai rien reçu" for c in item.clauses)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok merci",
+        "non pour le moment",
+        "Parfait merci, bonne journée 👍",
+        "vous êtes là ?",
+        "rien d'autre merci",
+        "bonjour",
+        "Thanks a lot, have a nice day!",
+        "d'accord je vais attendre",
+    ],
+)
+def test_smalltalk_is_recognised(text: str) -> None:
+    assert is_smalltalk(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok merci et mon colis ?",
+        "toujours rien",
+        "merci mais le remboursement ?",
+        "bonjour, ma commande n'est pas arrivée",
+        "thanks but where is my order",
+    ],
+)
+def test_smalltalk_is_not_a_real_message(text: str) -> None:
+    assert not is_smalltalk(text)
