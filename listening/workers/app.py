@@ -119,4 +119,8 @@ def consumers(app: Celery, timeout: float = 1.0) -> dict[str, list[str]]:
     return found
 
 
-app = make_app(get_settings())
+def __getattr__(name: str) -> Any:
+    """``celery -A listening.workers.app``: the app of the environment's settings, built on use."""
+    if name in ("app", "celery"):
+        return make_app(get_settings())
+    raise AttributeError(name)

@@ -292,3 +292,58 @@ def test_workers_failing_task_is_dead_lettered_and_shown_by_status(
         assert status["queues"]["analyze"]["depth"] == 0 and "broker_error" not in status
     finally:
         redis.kill()
+
+
+RABBIT = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def test_workers_on_rabbitmq_queue_depth_and_delivery(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from listening.errors import WorkerError
+    from listening.routing.outbox import enqueue
+    from listening.workers.app import check_broker, make_app, queue_depths
+    from listening.workers.queues import queue_names
+    from listening.workers.tasks import send
+
+    store = Store(pg_url)
+    store.init()
+    with receiver() as hook:
+        env = worker_env(
+            pg_url,
+            RABBIT,
+            new_prefix(),
+            tmp_path / "data",
+            LISTENING_ROUTING__TARGETS=json.dumps({"hook": {"kind": "webhook", "url": hook.url}}),
+        )
+        settings = _settings(monkeypatch, env)
+        app = make_app(settings)
+        try:
+            check_broker(app, settings, retries=0)
+        except WorkerError as exc:
+            pytest.skip(f"RabbitMQ unavailable: {exc}")
+        try:
+            with store.session() as s:
+                enqueue(
+                    s, event="test.event", key_base="rabbit:1", targets=["hook"], payload={"n": 1}
+                )
+            with workers(env, tmp_path / "logs") as group:
+                group.start("notifier", "notify")
+                wait_for(
+                    lambda: (
+                        queue_depths(app, settings)["notify"] == 0 and "ready" in group.log_text()
+                    ),
+                    60,
+                    "the worker to declare its queue",
+                )
+                send(app, "notify")
+                wait_for(lambda: hook.received, 60, "the notification over RabbitMQ", every=0.2)
+            assert hook.received == ["rabbit:1:hook"]
+            with store.session() as s:
+                assert s.scalar(select(Notification.status)) == "sent"
+        finally:
+            with app.connection_for_write() as conn:
+                channel = conn.default_channel
+                for name in queue_names(settings).values():
+                    channel.queue_delete(name)
+                channel.exchange_delete(f"{settings.workers.queue_prefix}tasks")
