@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,45 @@ def test_workers_on_rabbitmq_queue_depth_and_delivery(
                 for name in queue_names(settings).values():
                     channel.queue_delete(name)
                 channel.exchange_delete(f"{settings.workers.queue_prefix}tasks")
+
+
+def test_workers_scheduler_enqueues_each_due_source_once_and_skips_held_ones(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from listening.cli import main
+    from listening.collection import locks
+    from listening.workers.app import make_app, queue_depths
+
+    store = Store(pg_url)
+    store.init()
+    ids = [make_source(store, f"feed{i}", url=f"http://127.0.0.1:9/f{i}.xml") for i in range(3)]
+    make_source(store, "paused", url="http://127.0.0.1:9/p.xml", enabled=False)
+    assert locks.acquire(store, ids[2], "another-run", 5)  # being collected right now
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    try:
+        env = worker_env(pg_url, redis.url, new_prefix(), tmp_path / "data")
+        settings = _settings(monkeypatch, env)
+        main(["scheduler", "--once", "--json"])
+        first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert first["enqueued"]["collect"] == 2 and first["due_sources"] == 3
+        app = make_app(settings)
+        depths = queue_depths(app, settings)
+        assert depths["collect"] == 2
+        assert depths["analyze"] == settings.workers.concurrency and depths["route"] == 1
+        from listening.workers.beat import Beat
+
+        beat = Beat(app, store, settings)
+        beat.enqueued = {}  # a fresh beat re-enqueues what no run holds...
+        assert beat.tick()["enqueued"]["collect"] == 2
+        assert beat.tick()["enqueued"]["collect"] == 0  # ...but never twice itself
+        assert (
+            queue_depths(app, settings)["analyze"] == settings.workers.concurrency
+        )  # not topped up
+        with store.session() as s:  # it ran since, and is due again: enqueued again
+            src = s.get(Source, ids[0])
+            assert src is not None
+            src.last_run_at = src.created_at - timedelta(hours=2)
+        assert beat.tick()["enqueued"]["collect"] == 1
+    finally:
+        redis.kill()
