@@ -16,9 +16,9 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[postgres]'
 	touch $@
 
-# everything the test suite exercises: + transformers runtime (CPU torch) + dev tools
+# everything the test suite exercises: + transformers runtime (CPU torch) + Celery workers + dev tools
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[postgres,transformers,dev]'
+	$(BIN)/pip install --quiet -e '.[postgres,transformers,workers,dev]'
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

@@ -479,6 +479,14 @@ def source_health(url: str) -> pd.DataFrame:
     return df.merge(runs, how="left", left_on="id", right_on="source_id").drop(columns="source_id")
 
 
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def work_queues(url: str) -> dict[str, Any]:
+    """Pending work, throughput and dead-lettered tasks per queue (listening.workers.status)."""
+    from listening.workers.status import store_status
+
+    return store_status(read_store(url))
+
+
 def now_utc() -> datetime:
     """Now, truncated to the minute so cached ticket queries are reused within a minute."""
     return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -59,3 +59,9 @@ class RoutingError(ListeningError):
     """Routing rules or notification targets are invalid."""
 
     code = "L006"
+
+
+class WorkerError(ListeningError):
+    """The distributed workers cannot start: broker unreachable, wrong queue, SQLite store."""
+
+    code = "L007"

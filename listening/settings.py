@@ -28,6 +28,7 @@ from listening.config.collection import CollectionSettings
 from listening.config.dashboard import DashboardSettings
 from listening.config.nlp import NLPSettings
 from listening.config.routing import RoutingSettings
+from listening.config.workers import WorkersSettings
 from listening.errors import ConfigError
 
 ENV_PREFIX = "LISTENING_"
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(
         default_factory=DashboardSettings, description="Dashboard settings group."
     )
+    workers: WorkersSettings = Field(
+        default_factory=WorkersSettings, description="Distributed workers settings group."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -94,7 +98,7 @@ class Settings(BaseSettings):
         )
 
 
-GROUPS: tuple[str, ...] = ("collection", "nlp", "routing", "dashboard")
+GROUPS: tuple[str, ...] = ("collection", "nlp", "routing", "dashboard", "workers")
 
 
 def load_settings(**overrides: Any) -> Settings:

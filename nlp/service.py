@@ -17,6 +17,13 @@ from sqlalchemy import and_, func, select
 from listening.settings import Settings
 from listening.store import Analysis, Document, Store
 from listening.store.models import utcnow
+from listening.store.work import (
+    claim_documents,
+    live_claims,
+    new_owner,
+    release_documents,
+    still_claimed,
+)
 from nlp.pipeline import HEAD_NAMES, AnalysisResult, Analyzer, head_path
 
 _LOCK = threading.Lock()
@@ -58,6 +65,23 @@ def count_pending(store: Store, settings: Settings, version: str | None = None) 
         return int(s.execute(select(func.count()).select_from(sub)).scalar_one())
 
 
+def _claim_batch(store: Store, version: str, size: int, seen: set[int], owner: str,
+                 lease: float) -> list[Any] | None:
+    """Claim up to ``size`` pending documents no other run holds (listening.store.work);
+    None when nothing is left. Rows are re-read after the claim (a fresh snapshot), so a
+    document another run finished meanwhile is dropped, never analysed twice."""
+    with store.session() as s:
+        rows = [r[0] for r in s.execute(_pending_query(version, size).where(
+            Document.id.not_in(live_claims()))).all() if r[0] not in seen]
+        if not rows:
+            return None
+        won = claim_documents(s, rows, owner, lease)
+    with store.session() as s:
+        batch = list(s.execute(_pending_query(version, len(won) or 1).where(Document.id.in_(won))).all())
+        release_documents(s, set(won) - {r[0] for r in batch}, owner)
+    return batch
+
+
 def _apply(row: Analysis, res: AnalysisResult, version: str) -> None:
     row.model_version = version
     row.language = res.language
@@ -79,26 +103,37 @@ def analyze_pending(store: Store, settings: Settings, limit: int | None = None,
     version = analyzer.model_version
     analysed = failed = 0
     seen: set[int] = set()
+    owner, lease = new_owner(), settings.workers.analysis_lease_seconds
     while limit is None or analysed + failed < limit:
         size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size,
                                                                   limit - analysed - failed)
-        with store.session() as s:
-            batch = [r for r in s.execute(_pending_query(version, size)).all() if r[0] not in seen]
-        if not batch:
+        batch = _claim_batch(store, version, size, seen, owner, lease)
+        if batch is None:
             break
-        results = analyzer.analyze([r[1] or "" for r in batch], [r[2] for r in batch])
-        with store.session() as s:
-            for (doc_id, _text, _lang, analysis_id), res in zip(batch, results, strict=True):
-                seen.add(doc_id)
-                row = s.get(Analysis, analysis_id) if analysis_id else None
-                if row is None:
-                    row = Analysis(document_id=doc_id)
-                    s.add(row)
-                _apply(row, res, version)
-                if res.error:
-                    failed += 1
-                else:
-                    analysed += 1
+        if not batch:  # another run claimed or finished them first
+            continue
+        try:
+            results = analyzer.analyze([r[1] or "" for r in batch], [r[2] for r in batch])
+            with store.session() as s:
+                mine = still_claimed(s, [r[0] for r in batch], owner)
+                for (doc_id, _text, _lang, analysis_id), res in zip(batch, results, strict=True):
+                    seen.add(doc_id)
+                    if doc_id not in mine:  # our lease ran out and another run took it over
+                        continue
+                    row = s.get(Analysis, analysis_id) if analysis_id else None
+                    if row is None:
+                        row = Analysis(document_id=doc_id)
+                        s.add(row)
+                    _apply(row, res, version)
+                    if res.error:
+                        failed += 1
+                    else:
+                        analysed += 1
+                release_documents(s, [r[0] for r in batch], owner)  # same commit as the analyses
+        except BaseException:
+            with store.session() as s:
+                release_documents(s, [r[0] for r in batch], owner)
+            raise
         if progress:
             progress(len(batch))
     with store.session() as s:

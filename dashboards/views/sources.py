@@ -38,6 +38,21 @@ else:
         t("so.url"): health["url"],
     }), hide_index=True, width="stretch")
 
+work = queries.work_queues(url)
+dead = sum(int(q["failures"]) for q in work["queues"].values())
+with st.expander(t("so.work"), expanded=dead > 0):
+    if dead:
+        st.error(t("so.dead_help", n=dead))
+    st.dataframe(pd.DataFrame({
+        t("so.queue"): list(work["queues"]),
+        t("so.pending"): [q["pending"] for q in work["queues"].values()],
+        t("so.oldest"): [q["oldest_pending_age_s"] for q in work["queues"].values()],
+        t("so.per_min"): [q["done_per_min"] for q in work["queues"].values()],
+        t("so.dead"): [q["failures"] for q in work["queues"].values()],
+    }), hide_index=True, width="stretch")
+    if work["dead_letters"]:
+        st.dataframe(pd.DataFrame(work["dead_letters"]), hide_index=True, width="stretch")
+
 if not ui.can("sources"):
     st.caption(t("auth.denied"))
     st.stop()

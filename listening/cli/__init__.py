@@ -12,6 +12,7 @@ from listening.cli import collect, core
 from listening.cli import extract as extract_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
+from listening.cli import workers as workers_cli
 from listening.errors import ListeningError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ collect.register(app)
 extract_cli.register(app)
 routing_cli.register(app)
 nlp_cli.register(app)
+workers_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

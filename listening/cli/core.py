@@ -23,6 +23,7 @@ from listening.store.sources import (
     load_sources_file,
     remove_source,
 )
+from listening.workers.queues import mask_url
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
 
@@ -58,6 +59,8 @@ def init(json_out: JsonOpt = False) -> None:
 def config_show(json_out: JsonOpt = False) -> None:
     """Print every setting with its effective value and environment variable."""
     values = effective_values(get_settings())
+    for key in ("database_url", "workers.broker_url"):  # never print a password
+        values[key] = mask_url(str(values[key]))
     if json_out:
         print_json(values)
         return
