@@ -91,6 +91,47 @@ def amazon_examples(folder: Path) -> list[dict[str, Any]]:
     return [r for r in rows if r["text"].strip()]
 
 
+FILMS_DIR = DATA_DIR / "allocine_films_fr_mit"
+
+
+def read_labelled_csv(path: Path) -> tuple[list[str], list[str]]:
+    """``text,label`` CSV with 0/1 labels (1 positive) → (texts, negative|positive)."""
+    import csv
+
+    if not path.is_file():
+        raise AnalysisError(f"{path} not found", "give a CSV file with the columns text,label")
+    texts, labels = [], []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
+            raise AnalysisError(f"{path}: columns {reader.fieldnames} lack text,label",
+                                "write a header line 'text,label'")
+        for n, row in enumerate(reader, 2):
+            label = (row.get("label") or "").strip()
+            if label not in ("0", "1") or not (row.get("text") or "").strip():
+                raise AnalysisError(f"{path}:{n}: expected a text and a 0|1 label",
+                                    "binary labels 0 negative, 1 positive")
+            texts.append(row["text"])
+            labels.append("positive" if label == "1" else "negative")
+    return texts, labels
+
+
+def film_reviews(splits: tuple[str, ...] = ("train", "extra"),
+                 exclude: tuple[str, ...] = ("test",)) -> list[dict[str, Any]]:
+    """Allociné film reviews (Théophile Blard, MIT, ``nlp/data/allocine_films_fr_mit``) of the
+    given splits, without duplicates and without any text of the ``exclude`` splits (the
+    held-out part)."""
+    held_out = {t for name in exclude for t in read_labelled_csv(FILMS_DIR / f"{name}.csv")[0]}
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name in splits:
+        for text, label in zip(*read_labelled_csv(FILMS_DIR / f"{name}.csv"), strict=True):
+            if text not in seen and text not in held_out:
+                seen.add(text)
+                rows.append({"text": text, "lang": "fr", "sentiment": label, "kind": "film_review"})
+    return rows
+
+
 def read_tsv(path: Path) -> tuple[list[str], list[str]]:
     """``label<TAB>text`` with 0/1 labels → (texts, negative|positive)."""
     if not path.is_file():

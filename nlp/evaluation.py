@@ -135,9 +135,11 @@ def binary_or_3(probs: np.ndarray, binary: bool) -> list[str]:
 
 def sentiment_metrics(gold: list[str], pred: list[str], binary: bool) -> dict[str, Any]:
     labels = ["negative", "positive"] if binary else SENTIMENTS
+    recall = {lab: round(sum(g == p == lab for g, p in zip(gold, pred, strict=True)) / gold.count(lab), 4)
+              for lab in labels if lab in gold}
     return {"n": len(gold), "accuracy": round(float(accuracy_score(gold, pred)), 4),
             "macro_f1": round(float(f1_score(gold, pred, labels=labels, average="macro")), 4),
-            "binary": binary}
+            "recall": recall, "binary": binary}
 
 
 def eval_sentiment(analyzer: Analyzer, texts: list[str], gold: list[str], binary: bool) -> dict[str, Any]:

@@ -338,3 +338,99 @@ def test_data_sets_realistic_eval_shares_no_text_with_any_training_or_dev_set() 
         if path != REALISTIC_EVAL:
             found += _near_duplicates(evaluation, load(path))
     assert not found, "realistic eval texts too close to other texts:\n" + "\n".join(found[:20])
+
+FILMS = DATA_DIR / "allocine_films_fr_mit"
+FILMS_ATTRIBUTION = "Allociné dataset © 2020 Théophile Blard, MIT licence"
+
+
+def test_data_sets_mit_films_keep_licence_and_attribution() -> None:
+    licence = (FILMS / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Copyright (c) 2020 Théophile Blard" in licence
+    assert FILMS_ATTRIBUTION in (FILMS / "README.md").read_text(encoding="utf-8")
+    assert FILMS_ATTRIBUTION in (DATA_DIR.parents[1] / "docs" / "MODELS.md").read_text(encoding="utf-8")
+
+
+def test_data_sets_mit_films_counts_and_training_rows() -> None:
+    from nlp import datasets
+
+    counts = {}
+    for name in ("train", "test", "extra"):
+        texts, labels = datasets.read_labelled_csv(FILMS / f"{name}.csv")
+        assert all(t.strip() for t in texts)
+        counts[name] = Counter(labels)
+    assert counts["train"] == {"negative": 1000, "positive": 1000}
+    assert counts["test"] == {"negative": 510, "positive": 490}
+    assert counts["extra"] == {"negative": 180, "positive": 191}
+    rows = datasets.film_reviews()
+    texts = [r["text"] for r in rows]
+    held_out = set(datasets.read_labelled_csv(FILMS / "test.csv")[0])
+    # train + extra, without the in-file duplicates and the one text shared with test.csv
+    assert len(texts) == len(set(texts)) == 2368 and not held_out & set(texts)
+    assert {r["sentiment"] for r in rows} == {"negative", "positive"}
+
+
+def test_data_sets_labelled_csv_errors_say_what_is_wrong(tmp_path: Path) -> None:
+    from listening.errors import AnalysisError
+    from nlp import datasets
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text('text,label\n"Très bon film.",1\n"Nul.",neutre\n', encoding="utf-8")
+    with pytest.raises(AnalysisError, match=r"bad.csv:3: expected a text and a 0\|1 label"):
+        datasets.read_labelled_csv(bad)
+    (tmp_path / "cols.csv").write_text("review,stars\nbien,5\n", encoding="utf-8")
+    with pytest.raises(AnalysisError, match="lack text,label"):
+        datasets.read_labelled_csv(tmp_path / "cols.csv")
+    with pytest.raises(AnalysisError, match="not found"):
+        datasets.read_labelled_csv(tmp_path / "nope.csv")
+
+
+def test_data_sets_mit_films_share_no_text_with_evaluation_sets(shared_data: Path) -> None:
+    """The films train the shipped head; Allociné-TV and DEFT-2017 are evaluation only."""
+    from nlp import datasets
+
+    films = {normalise(t)[:80] for name in ("train", "test", "extra")
+             for t in datasets.read_labelled_csv(FILMS / f"{name}.csv")[0]}
+    sentiment = shared_data / "sentiment"
+    evaluation = [t for split in ("train", "dev", "test")
+                  for t in datasets.read_tsv(sentiment / "allocine_tv_fr" / f"{split}.tsv")[0]]
+    evaluation += [t for split in ("train", "val", "test")
+                   for t in datasets.read_xlmt(sentiment / "deft2017_tweets_fr", split)[0]]
+    shared = [t for t in evaluation if normalise(t)[:80] in films]
+    assert not shared, f"{len(shared)} evaluation texts are in the film set: {shared[:3]}"
+
+
+def test_data_sets_films_enter_the_sentiment_rows_with_their_weight() -> None:
+    from nlp import training
+
+    base = training.sentiment_training_set(film_weight=0)
+    texts, labels, weights, n, data = training.sentiment_training_set(film_weight=0.5)
+    films = {r["text"] for r in training.datasets.film_reviews()}
+    assert n - base[3] == len(films) == 2368 and len(texts) - n == len(base[0]) - base[3]  # same copies
+    assert training.LICENCES["films"] in data and training.LICENCES["films"] not in base[4]
+    film_rows = [i for i, t in enumerate(texts[:n]) if t in films]
+    assert {float(weights[i]) for i in film_rows} == {0.5}
+    assert {labels[i] for i in film_rows} == {"negative", "positive"}
+    # every other row keeps the weight it had without the films
+    assert sorted(weights[[i for i in range(n) if texts[i] not in films]]) == sorted(base[2][: base[3]])
+    assert not films & set(base[0])
+
+
+def test_sentiment_head_offsets_shift_the_log_odds() -> None:
+    import numpy as np
+
+    from nlp.evaluation import sentiment_metrics
+    from nlp.training import fit_sentiment_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5))
+    y = ["negative", "neutral", "positive"] * 20
+    plain = fit_sentiment_head(x, y, np.ones(60), 1.0, 0.0, 0.0)
+    shifted = fit_sentiment_head(x, y, np.ones(60), 1.0, 0.3, 5.0)
+    diff = shifted.models[0].intercept_ - plain.models[0].intercept_
+    classes = list(plain.models[0].classes_)
+    assert diff[classes.index("positive")] == pytest.approx(0.3)
+    assert diff[classes.index("neutral")] == pytest.approx(5.0)
+    assert diff[classes.index("negative")] == pytest.approx(0.0)
+    # a large neutral offset makes "neutral" win: its recall is reported per label
+    pred = [shifted.labels[int(i)] for i in shifted.proba(x).argmax(axis=1)]
+    assert sentiment_metrics(y, pred, False)["recall"] == {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
