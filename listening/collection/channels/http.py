@@ -149,7 +149,7 @@ class ChannelHTTP:
             self.requests += 1
             try:
                 response = self.client.request(
-                    method, url, params=query, json=json_body, data=form, headers=head
+                    method, url, params=query or None, json=json_body, data=form, headers=head
                 )
             except httpx.TimeoutException:
                 server_errors += 1
