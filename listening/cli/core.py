@@ -57,7 +57,11 @@ def init(json_out: JsonOpt = False) -> None:
 @config_app.command("show")
 def config_show(json_out: JsonOpt = False) -> None:
     """Print every setting with its effective value and environment variable."""
+    from listening.collection.channels.base import mask
+
     values = effective_values(get_settings())
+    tokens = values.get("collection.channel_tokens") or {}
+    values["collection.channel_tokens"] = {kind: mask(v) for kind, v in tokens.items()}
     if json_out:
         print_json(values)
         return

@@ -292,3 +292,15 @@ def test_channels_extract_malformed_json_is_a_clear_error(tmp_path: Path, kind: 
     assert result.exit_code != 0
     message = f"{result.exception} {result.output}"
     assert "L004" in message and "not valid JSON" in message
+
+
+def test_channels_tokens_are_masked_in_config_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    from listening.collection.channels.base import mask_settings
+    from listening.settings import get_settings
+
+    monkeypatch.setenv("LISTENING_COLLECTION__CHANNEL_TOKENS", '{"x": "AAAAsecretBEARER1234"}')
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "secretBEARER" not in result.output and "…1234" in result.output
+    assert mask_settings({"token": "abc", "query": "acme"}) == {"token": "****", "query": "acme"}

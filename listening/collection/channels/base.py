@@ -25,7 +25,7 @@ from listening.errors import CollectionError
 from listening.store.documents import DocumentIn
 
 SECRET_KEYS = frozenset(
-    {"token", "api_key", "access_token", "client_secret", "password", "app_password"}
+    {"token", "api_key", "access_token", "reply_token", "client_secret", "password", "app_password"}
 )
 
 
@@ -224,13 +224,12 @@ def listify(value: Any) -> list[str]:
     return [str(v) for v in value if str(v).strip()]
 
 
+def mask(value: Any) -> str:
+    """A secret shown as its last four characters (long ones) or stars."""
+    text = str(value)
+    return f"…{text[-4:]}" if len(text) > 12 else "****"
+
+
 def mask_settings(options: dict[str, Any]) -> dict[str, Any]:
     """A source's settings with every secret masked (for listings, logs and the dashboard)."""
-    masked: dict[str, Any] = {}
-    for key, value in options.items():
-        if key in SECRET_KEYS and value:
-            text = str(value)
-            masked[key] = f"…{text[-4:]}" if len(text) > 12 else "****"
-        else:
-            masked[key] = value
-    return masked
+    return {k: mask(v) if k in SECRET_KEYS and v else v for k, v in options.items()}

@@ -9,7 +9,8 @@
   :class:`RateLimited` (what was fetched is kept, the cursor is not moved past it);
 - 401 and 403 raise :class:`~listening.collection.SourceBlockedError` with the platform's
   own message: the source is marked blocked with the reason until its token is fixed;
-- 5xx and timeouts are retried twice, then a :class:`CollectionError`;
+- 5xx and timeouts of a GET are retried twice, then a :class:`CollectionError` (a POST is
+  not: the outbox retries it with backoff, so a reply is not posted twice by this layer);
 - a body that is not JSON is a :class:`CollectionError` naming the URL, never a crash.
 """
 
@@ -145,6 +146,7 @@ class ChannelHTTP:
         head = dict(headers or {})
         self._auth(query, head)
         server_errors = limited = 0
+        retries = 2 if method == "GET" else 0  # a POST is retried by the outbox, with backoff
         while True:
             self.requests += 1
             try:
@@ -153,7 +155,7 @@ class ChannelHTTP:
                 )
             except httpx.TimeoutException:
                 server_errors += 1
-                if server_errors <= 2:
+                if server_errors <= retries:
                     continue
                 raise CollectionError(
                     f"{self.kind}: timed out calling {shown}",
@@ -178,7 +180,7 @@ class ChannelHTTP:
                 )
             if status >= 500:
                 server_errors += 1
-                if server_errors <= 2:
+                if server_errors <= retries:
                     self.sleep(min(2.0 * server_errors, self.max_wait_s))
                     continue
             if status >= 400:
