@@ -110,7 +110,8 @@ def test_channels_expired_token_blocks_the_source_with_the_reason(sqlite_store: 
     assert found.blocked and "HTTP 401" in (found.blocked_reason or "")
     assert "invalid authentication credentials" in (found.blocked_reason or "")
     assert "AIzaSECRETKEY9876" not in (found.blocked_reason or "")
-    assert server.seen[0].query["key"] == "AIzaSECRETKEY9876"
+    assert server.seen[0].headers["X-Goog-Api-Key"] == "AIzaSECRETKEY9876"
+    assert "key" not in server.seen[0].query  # never in a URL (so never in a log line)
 
 
 def test_channels_missing_token_blocks_with_a_hint(sqlite_store: Store) -> None:
@@ -331,3 +332,38 @@ def test_channels_app_store_pages_until_empty_and_bluesky_cursor(sqlite_store: S
         assert run(sqlite_store, bid, "bluesky")["new"] == 1
         calls = server.calls("GET /xrpc/app.bsky.feed.searchPosts")
         assert calls[1].query["cursor"] == "c2" and calls[0].query["sort"] == "latest"
+
+
+def test_channels_reddit_app_credentials_fetch_a_token_each_run(sqlite_store: Store) -> None:
+    import base64
+
+    listing = reddit_listing(
+        [t3("p1", "Retour", "Comment renvoyer un article ?", "eva", 1735740000.0)]
+    )
+    routes = {
+        "POST /api/v1/access_token": [
+            Reply({"access_token": "fresh-token", "token_type": "bearer", "expires_in": 3600}),
+            Reply({"message": "Unauthorized", "error": 401}, 401),
+        ],
+        "GET /r/acme/new": [Reply(listing)],
+    }
+    with api_server(routes) as server:
+        options = {
+            "subreddits": "acme",
+            "comments": False,
+            "client_id": "cid",
+            "client_secret": "csecret",
+            "auth_url": server.base,
+        }
+        sid = add(sqlite_store, server, "reddit", options)
+        assert run(sqlite_store, sid, "reddit")["new"] == 1
+        token_call = server.calls("POST /api/v1/access_token")[0]
+        assert (
+            token_call.headers["Authorization"]
+            == "Basic " + base64.b64encode(b"cid:csecret").decode()
+        )
+        assert token_call.body == b"grant_type=client_credentials"
+        assert server.calls("GET /r/acme/new")[0].headers["Authorization"] == "Bearer fresh-token"
+        refused = run(sqlite_store, sid, "reddit")  # the app was revoked: blocked, with the reason
+    assert refused["status"] == "blocked" and "HTTP 401" in refused["errors"][0]
+    assert "csecret" not in refused["errors"][0]

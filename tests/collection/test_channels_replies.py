@@ -193,3 +193,151 @@ def test_channels_reply_to_a_non_channel_ticket_is_a_clear_error(sqlite_store: S
     assert result.exit_code != 0
     message = f"{result.exception} {result.output}"
     assert "no public reply" in message and "http://blog.example/1" in message
+
+
+REPLY_CASES = {
+    # kind: (external id, doc fields, options, expected route, check of the sent body, API answer)
+    "reddit": (
+        "t1_c1",
+        {},
+        {},
+        "POST /api/comment",
+        lambda b: b == b"thing_id=t1_c1&text=Merci+%21&api_type=json",
+        {
+            "json": {
+                "errors": [],
+                "data": {
+                    "things": [{"kind": "t1", "data": {"name": "t1_r9", "permalink": "/r/a/c/r9/"}}]
+                },
+            }
+        },
+    ),
+    "youtube": (
+        "Ug1.r1",
+        {"parent_id": "Ug1"},
+        {},
+        "POST /comments",
+        lambda b: json.loads(b) == {"snippet": {"parentId": "Ug1", "textOriginal": "Merci !"}},
+        {"id": "Ug1.r9", "snippet": {"videoId": "v1"}},
+    ),
+    "x": (
+        "1002",
+        {},
+        {},
+        "POST /2/tweets",
+        lambda b: json.loads(b) == {"text": "Merci !", "reply": {"in_reply_to_tweet_id": "1002"}},
+        {"data": {"id": "2001", "text": "Merci !"}},
+    ),
+    "facebook": (
+        "10_1",
+        {},
+        {"page_id": "p"},
+        "POST /10_1/comments",
+        lambda b: b == b"message=Merci+%21",
+        {"id": "10_9"},
+    ),
+    "instagram": (
+        "c2",
+        {"parent_id": "c1"},
+        {"ig_user_id": "u"},
+        "POST /c1/replies",
+        lambda b: b == b"message=Merci+%21",
+        {"id": "c9"},
+    ),
+    "bluesky": (
+        "at://did:plc:ana/app.bsky.feed.post/r1",
+        {},
+        {"did": "did:plc:acme"},
+        "POST /xrpc/com.atproto.repo.createRecord",
+        lambda b: (
+            json.loads(b)["repo"] == "did:plc:acme"
+            and json.loads(b)["record"]["reply"]["parent"]["uri"].endswith("/r1")
+        ),
+        {"uri": "at://did:plc:acme/app.bsky.feed.post/z9", "cid": "bafyz9"},
+    ),
+}
+
+
+def test_channels_reply_requests_follow_each_platform_api(sqlite_store: Store) -> None:
+    from listening.collection.channels.replies import queue_reply
+    from listening.collection.ingest import ingest
+    from listening.store.documents import DocumentIn
+
+    settings = load_settings()
+    routes = {route: [Reply(answer)] for _id, _f, _o, route, _c, answer in REPLY_CASES.values()}
+    with api_server(routes) as server:
+        tickets = {}
+        for kind, (ext, fields, options, *_rest) in REPLY_CASES.items():
+            sid = make_source(
+                sqlite_store,
+                name=f"s-{kind}",
+                kind=kind,
+                url="https://platform.example/a",
+                settings={**options, "base_url": server.base, "token": "TOKEN-" + kind},
+            )
+            ingest(
+                sqlite_store,
+                sid,
+                [
+                    DocumentIn(
+                        external_id=ext,
+                        text=f"Message client {kind} sans réponse.",
+                        raw={"cid": "bafyr1"},
+                        **fields,
+                    )
+                ],
+                settings,
+            )
+            tickets[kind] = ticket_for(sqlite_store, ext)
+            with sqlite_store.session() as session:
+                queue_reply(session, tickets[kind], "Merci !", "alice")
+        result = deliver_pending(sqlite_store, settings)
+        assert result["sent"] == len(REPLY_CASES), result
+        for kind, (_ext, _f, _o, route, check, _a) in REPLY_CASES.items():
+            call = server.calls(route)[0]
+            assert check(call.body), (kind, call.body)
+            assert call.headers["Authorization"] == f"Bearer TOKEN-{kind}", kind
+    posted = {
+        kind: next(e for e in events(sqlite_store, tid) if e[1] == "reply_posted")[2]["posted_id"]
+        for kind, tid in tickets.items()
+    }
+    assert posted == {
+        "reddit": "t1_r9",
+        "youtube": "Ug1.r9",
+        "x": "2001",
+        "facebook": "10_9",
+        "instagram": "c9",
+        "bluesky": "at://did:plc:acme/app.bsky.feed.post/z9",
+    }
+
+
+def test_channels_bluesky_reply_without_did_is_dead_with_a_hint(sqlite_store: Store) -> None:
+    from listening.collection.channels.replies import queue_reply
+    from listening.collection.ingest import ingest
+    from listening.store.documents import DocumentIn
+
+    sid = make_source(
+        sqlite_store,
+        name="bsky",
+        kind="bluesky",
+        url="https://bsky.app/profile/acme",
+        settings={"token": "t", "base_url": "http://127.0.0.1:9"},
+    )
+    ingest(
+        sqlite_store,
+        sid,
+        [
+            DocumentIn(
+                external_id="at://did:plc:a/app.bsky.feed.post/1",
+                text="Colis jamais arrivé chez moi.",
+            )
+        ],
+        load_settings(),
+    )
+    tid = ticket_for(sqlite_store, "at://did:plc:a/app.bsky.feed.post/1")
+    with sqlite_store.session() as session:
+        queue_reply(session, tid, "Bonjour", "alice")
+    assert deliver_pending(sqlite_store, load_settings())["dead"] == 1
+    with sqlite_store.session() as session:
+        row = session.scalar(select(Notification))
+        assert row is not None and "'did'" in (row.last_error or "")

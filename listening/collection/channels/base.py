@@ -56,7 +56,7 @@ class Channel:
     kind: ClassVar[str]
     label: ClassVar[str]
     default_base_url: ClassVar[str]
-    auth: ClassVar[str] = "bearer"  # "bearer", "query:<param>" or "none"
+    auth: ClassVar[str] = "bearer"  # "bearer", "header:<name>", "query:<param>" or "none"
     needs_token: ClassVar[bool] = True
     token_help: ClassVar[str] = ""
     can_reply: ClassVar[bool] = False
@@ -64,6 +64,10 @@ class Channel:
 
     def __init__(self, base_url: str | None = None) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
+
+    def fetch_token(self, http: Any, options: dict[str, Any]) -> str | None:
+        """A short-lived token obtained from the source's app credentials, when it has some."""
+        return None
 
     # -- what to fetch
     def queries(self, url: str, options: dict[str, Any]) -> list[Query]:

@@ -26,6 +26,7 @@ from listening.collection.channels.base import (
     make_item,
     metrics,
 )
+from listening.errors import CollectionError
 from listening.store.documents import DocumentIn
 
 
@@ -122,6 +123,12 @@ class Bluesky(Channel):
     def reply_request(
         self, target: ReplyTarget, text: str, options: dict[str, Any]
     ) -> tuple[str, str, dict[str, Any]]:
+        if not options.get("did"):
+            raise CollectionError(
+                "a Bluesky reply needs the account's 'did' in the source settings",
+                "add did (and reply_base_url: the account's PDS) to the source, then "
+                "`listening notifications retry`",
+            )
         parent = {"uri": target.external_id, "cid": target.raw.get("cid")}
         root = parent
         if target.raw.get("thread_id") and target.raw.get("root_cid"):

@@ -40,6 +40,19 @@ def channel_token(channel: Channel, options: dict[str, Any], settings: Settings)
     return settings.collection.channel_tokens.get(channel.kind) or None
 
 
+def resolve_token(
+    http: ChannelHTTP, channel: Channel, options: dict[str, Any], settings: Settings
+) -> str | None:
+    """The token to use: given, or fetched from app credentials; blocked when one is needed."""
+    token = channel_token(channel, options, settings) or channel.fetch_token(http, options)
+    if channel.needs_token and not token:
+        raise SourceBlockedError(
+            f"a {channel.label} source needs credentials: {channel.token_help}",
+            f"set 'token' in the source settings or LISTENING_COLLECTION__CHANNEL_TOKENS='{{\"{channel.kind}\": \"...\"}}'",
+        )
+    return token
+
+
 def base_url_for(
     kind: str, source_url: str, options: dict[str, Any], settings: Settings
 ) -> str | None:
@@ -172,22 +185,18 @@ def collect_channel(
             "errors": [f"{kind}: rate limited until {limited}; skipped"],
         }
     channel = get_channel(kind, base_url_for(kind, url, options, settings))
-    token = channel_token(channel, options, settings)
-    if channel.needs_token and not token:
-        raise SourceBlockedError(
-            f"a {channel.label} source needs credentials: {channel.token_help}",
-            f"set 'token' in the source settings or LISTENING_COLLECTION__CHANNEL_TOKENS='{{\"{kind}\": \"...\"}}'",
-        )
+    own = client is None
+    http = make_http(client or make_client(settings), channel, None, settings, sleep)
     cursors: dict[str, Any] = dict(state.get("cursors") or {})
-    pending = deque(channel.queries(url, options))
+    pending: deque[Query] = deque()
     items: list[DocumentIn] = []
     errors: list[str] = []
     new_cursors: dict[str, Any] = {}
     pages_left = settings.collection.channel_max_pages
     seen_keys: set[str] = set()
-    own = client is None
-    http = make_http(client or make_client(settings), channel, token, settings, sleep)
     try:
+        http.token = resolve_token(http, channel, options, settings)
+        pending.extend(channel.queries(url, options))
         while pending and pages_left > 0:
             query = pending.popleft()
             if query.key in seen_keys:

@@ -1,7 +1,8 @@
 """The HTTP layer every channel shares: auth, JSON, rate limits, blocking on 401/403.
 
-- the token goes where the platform wants it (``Authorization: Bearer`` or a query
-  parameter such as YouTube's ``key``) and never appears in an error message;
+- the token goes where the platform wants it (``Authorization: Bearer``, or an API-key
+  header such as YouTube's ``X-Goog-Api-Key``: never in a URL, so never in a log line or
+  an error message);
 - 429 (and a 403 that says the quota is spent) is a rate limit: the wait comes from
   ``Retry-After`` (seconds or an HTTP date) or the platform's reset header
   (``x-rate-limit-reset``, ``x-ratelimit-reset``, ``ratelimit-reset``); a wait up to
@@ -126,6 +127,8 @@ class ChannelHTTP:
             return
         if self.auth == "bearer":
             headers.setdefault("Authorization", f"Bearer {self.token}")
+        elif self.auth.startswith("header:"):  # an API key kept out of URLs (and so of logs)
+            headers.setdefault(self.auth.split(":", 1)[1], self.token)
         elif self.auth.startswith("query:"):
             params.setdefault(self.auth.split(":", 1)[1], self.token)
 

@@ -4,13 +4,16 @@ Documented shapes: a ``Listing`` (``{"kind": "Listing", "data": {"after", "child
 of ``t3`` (posts) and ``t1`` (comments); a post's comment page is a list of two
 listings with nested ``replies`` listings. ``[deleted]`` / ``[removed]`` bodies are
 dropped; a ``[deleted]`` author is kept as no author. Source options: ``subreddits``,
-``search`` (keywords), ``comments`` (default true: also ``/r/NAME/comments``).
+``search`` (keywords), ``comments`` (default true: also ``/r/NAME/comments``); credentials:
+``token``, or ``client_id`` + ``client_secret`` (a token is fetched each run).
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from listening.collection import SourceBlockedError
 from listening.collection.channels.base import (
     Channel,
     Query,
@@ -35,6 +38,35 @@ class Reddit(Channel):
     default_base_url = "https://oauth.reddit.com"
     token_help = "an OAuth access token (script app, scope read; submit to reply)"
     can_reply = True
+
+    def fetch_token(self, http: Any, options: dict[str, Any]) -> str | None:
+        """OAuth: ``client_id`` + ``client_secret`` (app-only), plus ``username`` / ``password``
+        for a script app that also replies. Reddit's tokens last an hour: one per run."""
+        client_id, secret = options.get("client_id"), options.get("client_secret")
+        if not (client_id and secret):
+            return None
+        form: dict[str, Any] = {"grant_type": "client_credentials"}
+        if options.get("username") and options.get("password"):
+            form = {
+                "grant_type": "password",
+                "username": options["username"],
+                "password": options["password"],
+            }
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        auth_url = str(options.get("auth_url") or "https://www.reddit.com").rstrip("/")
+        body, _ = http.request(
+            "POST",
+            f"{auth_url}/api/v1/access_token",
+            form=form,
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        token = as_dict(body).get("access_token")
+        if not token:
+            raise SourceBlockedError(
+                f"reddit gave no access token ({as_dict(body).get('error') or 'no error given'})",
+                "check client_id / client_secret (and username / password) of the source",
+            )
+        return str(token)
 
     def queries(self, url: str, options: dict[str, Any]) -> list[Query]:
         out: list[Query] = []

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from listening.collection.channels import get_channel
 from listening.collection.channels.base import ReplyTarget
-from listening.collection.channels.collector import base_url_for, channel_token, make_http
+from listening.collection.channels.collector import base_url_for, make_http, resolve_token
 from listening.collection.channels.http import RateLimited
 from listening.errors import CollectionError, RoutingError
 from listening.settings import Settings
@@ -119,15 +119,17 @@ def deliver_reply(store: Store, settings: Settings, payload: dict[str, Any], key
     channel = get_channel(
         kind, options.get("reply_base_url") or base_url_for(kind, url, options, settings)
     )
-    token = options.get("reply_token") or channel_token(channel, options, settings)
     try:
         path, body_kind, body = channel.reply_request(target, str(payload["text"]), options)
     except CollectionError as exc:
         return DeliveryResult(False, False, None, str(exc))
     with httpx.Client(timeout=settings.collection.channel_timeout_s) as client:
-        http = make_http(client, channel, token, settings, sleep=lambda _s: None)
-        http.auth = "bearer"  # posting is always on behalf of a user (OAuth / session token)
+        http = make_http(client, channel, None, settings, sleep=lambda _s: None)
         try:
+            http.token = options.get("reply_token") or resolve_token(
+                http, channel, options, settings
+            )
+            http.auth = "bearer"  # posting is always on behalf of a user (OAuth / session token)
             answer, response = http.request(
                 "POST",
                 path,

@@ -37,7 +37,7 @@ class Trustpilot(Channel):
     kind = "trustpilot"
     label = "Trustpilot"
     default_base_url = "https://api.trustpilot.com"
-    auth = "query:apikey"
+    auth = "header:apikey"  # the Consumer API takes the key as a header too
     token_help = "a Trustpilot API key"
     rating_scale = 5.0
 

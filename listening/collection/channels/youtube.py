@@ -42,7 +42,7 @@ class YouTube(Channel):
     kind = "youtube"
     label = "YouTube"
     default_base_url = "https://www.googleapis.com/youtube/v3"
-    auth = "query:key"
+    auth = "header:X-Goog-Api-Key"  # the documented alternative to ?key=
     token_help = "a Data API v3 key (an OAuth token in 'token' to reply)"
     can_reply = True
 
