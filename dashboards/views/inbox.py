@@ -62,6 +62,11 @@ listing = pd.DataFrame({
     t("in.team"): tickets["team"], t("in.assigned_to"): tickets["assignee"], t("source"): tickets["source"],
     t("verbatims"): [str(v)[:120] for v in tickets["text"]],
 })
+replies = queries.ticket_reply_actions(url, tuple(int(i) for i in tickets["id"]))
+listing.insert(3, t("in.reply"), [
+    t(f"in.reply_{state}") if (state := channels.reply_state(replies.get(int(i), []))) else "—"
+    for i in tickets["id"]
+])
 st.dataframe(listing, hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------------ detail

@@ -86,6 +86,8 @@ def test_dashboard_inbox_public_reply_is_posted_once(
         no_exception(at)
         assert any(f"#{tid}" in m.value and "publiée" in m.value for m in at.success)
         assert any("Réponse publique : publiée" in m.value for m in at.markdown)
+        listing = at.dataframe[1].value  # tickets listing: the reply state column
+        assert listing.loc[listing["#"] == tid, "Réponse publique"].tolist() == ["publiée"]
         # the same text again: not sent twice
         at.text_area(key="in_reply_text").set_value("Bonjour, nous vous rappelons sous 4 h.")
         next(b for b in at.button if b.label == "Publier la réponse").click().run()
