@@ -367,3 +367,28 @@ def test_channels_reddit_app_credentials_fetch_a_token_each_run(sqlite_store: St
         refused = run(sqlite_store, sid, "reddit")  # the app was revoked: blocked, with the reason
     assert refused["status"] == "blocked" and "HTTP 401" in refused["errors"][0]
     assert "csecret" not in refused["errors"][0]
+
+
+def test_channels_youtube_quota_403_is_a_rate_limit_not_a_block(sqlite_store: Store) -> None:
+    quota = {
+        "error": {
+            "code": 403,
+            "message": "The request cannot be completed because you have exceeded your quota.",
+            "errors": [{"reason": "quotaExceeded"}],
+        }
+    }
+    with api_server({"GET /commentThreads": [Reply(quota, 403)]}) as server:
+        sid = add(sqlite_store, server, "youtube", {"videos": "v1", "api_key": "k"})
+        result = run(sqlite_store, sid, "youtube")
+    assert result["status"] == "ok" and "rate limited" in result["errors"][0]
+    found = source(sqlite_store, sid)
+    assert not found.blocked and found.state["rate_limited_until"]
+
+
+def test_channels_x_mentions_option_builds_a_mention_query(sqlite_store: Store) -> None:
+    with api_server(
+        {"GET /2/tweets/search/recent": [Reply({"meta": {"result_count": 0}})]}
+    ) as server:
+        sid = add(sqlite_store, server, "x", {"mentions": ["@acme"], "token": "t"})
+        assert run(sqlite_store, sid, "x")["status"] == "ok"
+        assert server.seen[0].query["query"] == "@acme -is:retweet"

@@ -4,7 +4,7 @@ Documented shape: ``{"data": [tweet], "includes": {"users": [...]}, "meta": {"ne
 "next_token", ...}}``; each tweet's ``author_id`` is looked up in ``includes.users``
 (a suspended or deleted author is absent: no author). ``since_id`` (the previous run's
 ``meta.newest_id``) asks only for newer posts. Source options: ``query`` (one or more
-search queries, e.g. ``"@acme OR acme -is:retweet"``). Replies need a user-context token.
+search queries, e.g. ``"acme livraison -is:retweet"``), ``mentions`` (handles: ``@handle``). Replies need a user-context token.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ class X(Channel):
     can_reply = True
 
     def queries(self, url: str, options: dict[str, Any]) -> list[Query]:
+        queries = listify(options.get("query"))
+        queries += [f"@{h.lstrip('@')} -is:retweet" for h in listify(options.get("mentions"))]
         return [
-            Query(f"search:{q}", "/2/tweets/search/recent", {**FIELDS, "query": q})
-            for q in listify(options.get("query"))
+            Query(f"search:{q}", "/2/tweets/search/recent", {**FIELDS, "query": q}) for q in queries
         ]
 
     def since_params(self, query: Query, cursor: dict[str, Any]) -> dict[str, Any]:
