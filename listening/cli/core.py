@@ -74,7 +74,13 @@ def config_show(json_out: JsonOpt = False) -> None:
 @sources_app.command("add")
 def sources_add(
     name: Annotated[str, typer.Argument(help="Unique name of the source.")],
-    kind: Annotated[str, typer.Option(help="review_site, forum, blog, feed, survey or email.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="review_site, forum, blog, feed, survey or email; channels (reddit, youtube, "
+            "mastodon, ...) need settings: add them with `listening sources import` (docs/CHANNELS.md)."
+        ),
+    ],
     url: Annotated[
         str, typer.Option(help="Start URL (http/https), or a file path for survey/email.")
     ],
