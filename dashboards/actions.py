@@ -58,6 +58,21 @@ def ticket_action(url: str, action: str, ticket_ids: list[int], actor: str, assi
     return result
 
 
+def reply_ticket(url: str, ticket_id: int, text: str, actor: str) -> dict[str, object]:
+    """Queue a public reply (outbox, idempotent) and try to post it now; ListeningError on refusal."""
+    from listening.collection.channels.replies import queue_reply
+    from listening.routing.outbox import deliver_pending
+    from listening.settings import get_settings
+
+    store = queries.write_store(url)
+    with store.session() as session:
+        result: dict[str, object] = queue_reply(session, int(ticket_id), text, actor)
+    if result["status"] == "pending" and not result.get("duplicate"):
+        result["notifications"] = deliver_pending(store, get_settings())
+    queries.clear_caches()
+    return result
+
+
 def save_source(url: str, spec: SourceSpec, existing: str | None) -> int:
     """Create a source, or update the one named ``existing`` (renaming it if asked)."""
     store = queries.write_store(url)

@@ -147,6 +147,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Every word must appear; end a word with * for a prefix search.",
     ),
     "ex.results": ("{n} résultat(s) affiché(s)", "{n} result(s) shown"),
+    # public replies (channels)
+    "in.reply": ("Réponse publique", "Public reply"),
+    "in.reply_text": ("Texte publié sous le message du client", "Text posted under the customer's message"),
+    "in.reply_send": ("Publier la réponse", "Post the reply"),
+    "in.reply_state": ("Réponse publique : {state}", "Public reply: {state}"),
+    "in.reply_posted": ("publiée", "posted"),
+    "in.reply_queued": ("en file (nouvel essai automatique)", "queued (retried automatically)"),
+    "in.reply_link": ("à faire sur la plateforme", "to write on the platform"),
+    "in.reply_none": ("aucune", "none"),
+    "in.reply_done": ("Réponse au ticket #{id} : {status}.", "Reply to ticket #{id}: {status}."),
+    "in.reply_dup": ("Cette réponse est déjà partie ou en file : elle n'est pas envoyée deux fois.",
+                     "This reply was already sent or queued: it is not sent twice."),
+    "in.reply_where": ("Pas d'API de réponse : répondez ici : {url}", "No reply API: answer here: {url}"),
     # sources
     "so.health": ("Santé des sources", "Source health"),
     "so.none": (

@@ -422,6 +422,23 @@ def ticket_list(url: str, teams: tuple[str, ...], priorities: tuple[str, ...],
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def ticket_reply_actions(url: str, ticket_ids: tuple[int, ...]) -> dict[int, list[str]]:
+    """The public-reply events (queued, posted, link, collected) of each listed ticket, in order."""
+    if not ticket_ids:
+        return {}
+    from sqlalchemy import bindparam
+
+    stmt = text(
+        "SELECT ticket_id, action FROM ticket_events WHERE ticket_id IN :ids "
+        "AND action IN ('reply_queued', 'reply_posted', 'reply_link', 'reply_collected') ORDER BY id"
+    ).bindparams(bindparam("ids", expanding=True))
+    out: dict[int, list[str]] = {}
+    for row in _frame(url, stmt, {"ids": list(ticket_ids)}).itertuples():
+        out.setdefault(int(row.ticket_id), []).append(str(row.action))
+    return out
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def ticket_teams(url: str) -> list[str]:
     df = _frame(url, text("SELECT DISTINCT team FROM tickets ORDER BY team"), {})
     return [str(t) for t in df["team"]]

@@ -299,8 +299,11 @@ def verbatim_cards(df: pd.DataFrame, key: str = "v") -> None:
     """Verbatims as bordered cards: metadata, escaped text with evidence highlighted, link."""
     for row in df.itertuples():
         with st.container(border=True):
+            from dashboards.channels import icon
+
             meta = " · ".join(str(p) for p in (
-                fmt_dt(row.published_at), row.source, row.brand, row.language or "?",
+                fmt_dt(row.published_at), f"{icon(getattr(row, 'kind', ''))} {row.source}".strip(),
+                row.brand, row.language or "?",
                 t(str(row.sentiment)) if row.sentiment else "—",
             ))
             st.caption(escape_markdown(meta))

@@ -57,7 +57,7 @@ def test_demo_runs_every_stage_headless(tmp_path: Path) -> None:
             )
         ).scalar()
     engine.dispose()
-    assert kinds >= {"review_site", "forum", "blog", "feed", "survey"}
+    assert kinds >= {"review_site", "forum", "blog", "feed", "survey", "mastodon"}
     assert failed_runs == 0
     assert competitor_tickets == 0  # competitors are analysed, never ticketed
 

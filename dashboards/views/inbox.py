@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from dashboards import actions, queries, ui
+from dashboards import actions, channels, queries, ui
 from dashboards.sql import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
+from listening.errors import ListeningError
 
 t = ui.t
 url = ui.require_store()
@@ -59,6 +62,11 @@ listing = pd.DataFrame({
     t("in.team"): tickets["team"], t("in.assigned_to"): tickets["assignee"], t("source"): tickets["source"],
     t("verbatims"): [str(v)[:120] for v in tickets["text"]],
 })
+replies = queries.ticket_reply_actions(url, tuple(int(i) for i in tickets["id"]))
+listing.insert(3, t("in.reply"), [
+    t(f"in.reply_{state}") if (state := channels.reply_state(replies.get(int(i), []))) else "—"
+    for i in tickets["id"]
+])
 st.dataframe(listing, hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------------ detail
@@ -79,7 +87,7 @@ if detail is None:
 left, right = st.columns([3, 2])
 with left, st.container(border=True):
     st.caption(ui.escape_markdown(" · ".join(str(p) for p in (
-        ui.fmt_dt(detail["published_at"]), detail["source"], detail["kind"], detail["brand"],
+        ui.fmt_dt(detail["published_at"]), detail["source"], channels.with_icon(detail["kind"]), detail["brand"],
         detail["language"] or "?"))))
     if ui.has_text(detail["title"]):
         st.markdown("**" + ui.escape_markdown(str(detail["title"])) + "**")
@@ -97,6 +105,9 @@ with right:
         f"{t('topic')}: {ui.topic_labels(detail['topics']) or '—'}",
         f"{t('in.urgency')}: " + (", ".join(map(str, ui.as_json(detail["urgency"]) or [])) or "—"),
     ]))
+    if channels.is_channel(detail["kind"]):
+        state = channels.reply_state([str(a) for a in detail["events"]["action"]])
+        st.markdown(t("in.reply_state", state=t(f"in.reply_{state or 'none'}")))
 
 thread = detail["thread"]
 if not thread.empty:
@@ -145,6 +156,30 @@ with st.form("ticket_action"):
                if buttons[i].form_submit_button(action_names[a])]
 if pressed:
     run_action(pressed[0], [int(picked)], actor, assignee, note)
+
+if channels.is_channel(detail["kind"]):
+    with st.form("ticket_reply"):
+        st.markdown("**" + t("in.reply") + "**")
+        reply_text = st.text_area(t("in.reply_text"), key="in_reply_text")
+        send = st.form_submit_button(t("in.reply_send"))
+    if send and not actor.strip():
+        st.error(t("in.need_actor"))
+    elif send:
+        try:
+            sent = actions.reply_ticket(url, int(picked), reply_text, actor)
+        except ListeningError as exc:
+            st.session_state["in_flash"] = [("error", t("in.failed", id=picked, error=exc))]
+        else:
+            if sent.get("duplicate"):
+                message = t("in.reply_dup")
+            elif sent["status"] == "deep_link":
+                message = t("in.reply_where", url=sent.get("url") or "?")
+            else:
+                notes: Any = sent.get("notifications") or {}
+                message = t("in.reply_done", id=picked, status=t(
+                    "in.reply_posted" if notes.get("sent") else "in.reply_queued"))
+            st.session_state["in_flash"] = [("ok", message)]
+        st.rerun()
 
 st.subheader(t("in.bulk"))
 with st.form("bulk_action"):

@@ -58,9 +58,13 @@ def init(json_out: JsonOpt = False) -> None:
 @config_app.command("show")
 def config_show(json_out: JsonOpt = False) -> None:
     """Print every setting with its effective value and environment variable."""
+    from listening.collection.channels.base import mask
+
     values = effective_values(get_settings())
     for key in ("database_url", "workers.broker_url"):  # never print a password
         values[key] = mask_url(str(values[key]))
+    tokens = values.get("collection.channel_tokens") or {}
+    values["collection.channel_tokens"] = {kind: mask(v) for kind, v in tokens.items()}
     if json_out:
         print_json(values)
         return
@@ -73,7 +77,13 @@ def config_show(json_out: JsonOpt = False) -> None:
 @sources_app.command("add")
 def sources_add(
     name: Annotated[str, typer.Argument(help="Unique name of the source.")],
-    kind: Annotated[str, typer.Option(help="review_site, forum, blog, feed, survey or email.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="review_site, forum, blog, feed, survey or email; channels (reddit, youtube, "
+            "mastodon, ...) need settings: add them with `listening sources import` (docs/CHANNELS.md)."
+        ),
+    ],
     url: Annotated[
         str, typer.Option(help="Start URL (http/https), or a file path for survey/email.")
     ],

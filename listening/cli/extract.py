@@ -14,14 +14,21 @@ from listening.errors import CollectionError, ConfigError
 
 def extract_command(
     file: Annotated[
-        Path, typer.Argument(help="Saved HTML page, Discourse JSON or RSS/Atom feed file.")
+        Path,
+        typer.Argument(
+            help="Saved HTML page, Discourse JSON, RSS/Atom feed file, or a channel API response body."
+        ),
     ],
     url: Annotated[
         str, typer.Option("--url", help="The page's original URL (resolves links, names items).")
     ],
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="reviews, forum, blog or feed; detected when omitted."),
+        typer.Option(
+            "--kind",
+            help="reviews, forum, blog or feed (detected when omitted), or a channel: reddit, "
+            "youtube, mastodon, bluesky, x, facebook, instagram, appstore, googleplay, trustpilot.",
+        ),
     ] = None,
     selectors: Annotated[
         Path | None,
@@ -39,16 +46,22 @@ def extract_command(
     ] = False,
 ) -> None:
     """Extract verbatims from a saved page with the same code as the spiders and feed reader."""
-    from listening.collection.extract import KINDS, extract, item_to_json
+    from listening.collection.channels import CHANNEL_KINDS, parse_body
+    from listening.collection.extract import KINDS, Extraction, extract, item_to_json
 
-    if kind is not None and kind not in KINDS:
-        raise ConfigError(f"unknown --kind {kind!r}", f"valid kinds: {', '.join(KINDS)}")
+    if kind is not None and kind not in KINDS and kind not in CHANNEL_KINDS:
+        raise ConfigError(
+            f"unknown --kind {kind!r}", f"valid kinds: {', '.join((*KINDS, *CHANNEL_KINDS))}"
+        )
     if not file.is_file():
         raise CollectionError(f"no such file: {file}", "give the path of a saved HTML page or feed")
-    options: dict[str, Any] = {"include_article": include_article}
-    if selectors is not None:
-        options["selectors"] = _load_selectors(selectors)
-    result = extract(file.read_bytes(), url, kind=kind, options=options)
+    if kind in CHANNEL_KINDS:
+        result = Extraction(kind, parse_body(kind, file.read_bytes(), url))
+    else:
+        options: dict[str, Any] = {"include_article": include_article}
+        if selectors is not None:
+            options["selectors"] = _load_selectors(selectors)
+        result = extract(file.read_bytes(), url, kind=kind, options=options)
     items = [item_to_json(item) for item in result.items]
     if json_out:
         print_json(items)

@@ -295,6 +295,37 @@ def inbox_note(
     _change("noted", ticket_id, json_out, inbox.add_note, text, actor or _default_actor())
 
 
+@inbox_app.command("reply")
+def inbox_reply(
+    ticket_id: TicketArg,
+    text: Annotated[str, typer.Argument(help="The public reply, posted under the customer's message.")],
+    actor: ActorOpt = "",
+    deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help="Post it now through the outbox.")] = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """Post a public reply on the platform of the ticket's verbatim (outbox: retried, never twice)."""
+    from listening.collection.channels.replies import queue_reply
+    from listening.routing.outbox import deliver_pending
+
+    settings = get_settings()
+    store = open_store()
+    with store.session() as session:
+        result: dict[str, Any] = queue_reply(session, ticket_id, text, actor or _default_actor())
+    if deliver and result["status"] == "pending" and not result.get("duplicate"):
+        result["notifications"] = deliver_pending(store, settings)
+    if json_out:
+        print_json(result)
+        return
+    if result["status"] == "deep_link":
+        console.print(f"{result.get('url') or 'the platform'} has no reply API: answer there, then "
+                      f"`listening inbox answer {ticket_id}`.", markup=False)
+    elif result.get("duplicate"):
+        console.print(f"This reply to #{ticket_id} was queued already ({result['status']}): not sent twice.")
+    else:
+        sent = result.get("notifications", {}).get("sent", 0)
+        console.print(f"Reply to #{ticket_id} {'posted' if sent else 'queued (the outbox retries it)'}.")
+
+
 @alerts_app.command("check")
 def alerts_check(json_out: JsonOpt = False) -> None:
     """Compare recent volume and negative share with the baseline; open or resolve alerts."""

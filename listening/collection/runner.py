@@ -34,7 +34,7 @@ from listening.collection import SourceBlockedError, locks
 from listening.errors import CollectionError
 from listening.settings import Settings
 from listening.store import Run, Source, Store
-from listening.store.models import utcnow
+from listening.store.models import CHANNEL_KINDS, SOURCE_KINDS, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,10 @@ def _dispatch(
         from listening.collection.emails import collect_email_source
 
         return collect_email_source(store, source, settings)
+    if source.kind in CHANNEL_KINDS:
+        from listening.collection.channels.collector import collect_channel
+
+        return collect_channel(store, source_id, settings)
     if source.kind in CRAWLED_KINDS:
         try:
             from spiders.launch import run_crawl
@@ -117,7 +121,7 @@ def _dispatch(
         return result
     raise CollectionError(
         f"source {source.name!r} has unknown kind {source.kind!r}",
-        "valid kinds: review_site, forum, blog, feed, survey, email",
+        f"valid kinds: {', '.join(SOURCE_KINDS)}",
     )
 
 

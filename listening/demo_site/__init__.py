@@ -2,8 +2,9 @@
 
 "Maison Lumière" (the demo's own brand, home & lighting) and its fictitious competitors
 "Déco Express" and "Luminéo": review pages (schema.org JSON-LD and microdata), a
-phpBB-like forum thread, a WordPress-like blog post with comments, an RSS feed and a
-survey CSV — 68 invented verbatims in French and some English, every page labelled as
+phpBB-like forum thread, a WordPress-like blog post with comments, an RSS feed, a
+Mastodon hashtag timeline (``api/v1/timelines/tag/maisonlumiere``, the documented statuses
+array) and a survey CSV — 73 invented verbatims in French and some English, every page labelled as
 sample data. :func:`listening.demo_site.server.serve_demo_site` serves it over HTTP and
 :func:`sources_yaml` writes the sources file pointing at the served copy.
 """
@@ -75,6 +76,14 @@ def demo_sources(base_url: str) -> dict[str, Any]:
                 "url": f"{base}/feed.xml",
                 "brand": OWN_BRAND,
                 "schedule_minutes": 30,
+            },
+            {
+                "name": "demo-mastodon-maison-lumiere",
+                "kind": "mastodon",
+                "url": f"{base}/tags/maisonlumiere",  # the served site plays the instance
+                "brand": OWN_BRAND,
+                "schedule_minutes": 30,
+                "settings": {"hashtags": ["maisonlumiere"]},
             },
             {
                 "name": "demo-enquete-satisfaction",

@@ -144,6 +144,15 @@ def _deliver_target(
     return results
 
 
+def _deliver_replies(
+    store: Store, rows: list[Notification], settings: Settings
+) -> list[tuple[int, DeliveryResult | None]]:
+    """Post queued public replies, one at a time, in order."""
+    from listening.collection.channels.replies import deliver_reply
+
+    return [(row.id, deliver_reply(store, settings, row.payload, row.idempotency_key)) for row in rows]
+
+
 def deliver_pending(
     store: Store, settings: Settings, now: datetime | None = None, limit: int = 500
 ) -> dict[str, Any]:
@@ -158,7 +167,9 @@ def deliver_pending(
     if by_target:
         with ThreadPoolExecutor(max_workers=min(8, len(by_target))) as pool:
             futures = [
-                pool.submit(_deliver_target, name, targets.get(name), group, settings)
+                pool.submit(_deliver_replies, store, group, settings)
+                if name.startswith("reply:")  # public replies on a channel (collection.channels.replies)
+                else pool.submit(_deliver_target, name, targets.get(name), group, settings)
                 for name, group in by_target.items()
             ]
             for future in futures:

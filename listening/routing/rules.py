@@ -39,7 +39,11 @@ Urgency = Literal["legal_threat", "churn", "safety", "public_escalation", "repea
 Topic = Literal[
     "delivery", "stock", "customer_service", "price", "product", "returns", "payment", "website"
 ]
-SourceKind = Literal["review_site", "forum", "blog", "feed", "survey", "email"]
+SourceKind = Literal[
+    "review_site", "forum", "blog", "feed", "survey", "email",
+    "reddit", "youtube", "mastodon", "bluesky", "x", "facebook", "instagram",
+    "appstore", "googleplay", "trustpilot",
+]
 assert set(SourceKind.__args__) == set(SOURCE_KINDS)  # type: ignore[attr-defined]
 
 _LIST_FIELDS = (

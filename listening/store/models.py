@@ -28,7 +28,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-SOURCE_KINDS: tuple[str, ...] = ("review_site", "forum", "blog", "feed", "survey", "email")
+CHANNEL_KINDS: tuple[str, ...] = (  # read through platform APIs (listening.collection.channels)
+    "reddit", "youtube", "mastodon", "bluesky", "x", "facebook", "instagram",
+    "appstore", "googleplay", "trustpilot",
+)
+SOURCE_KINDS: tuple[str, ...] = (
+    "review_site", "forum", "blog", "feed", "survey", "email", *CHANNEL_KINDS,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

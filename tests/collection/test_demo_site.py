@@ -6,10 +6,12 @@ import csv
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 from listening.collection.extract import extract
 from listening.demo_site import COMPETITORS, OWN_BRAND, SITE_DIR, SURVEY_FILE, sources_yaml
 from listening.demo_site.server import serve_demo_site
+from listening.store import Document, Source, Store
 from listening.store.sources import load_sources_file
 
 EXPECTED = {
@@ -45,7 +47,7 @@ def test_demo_site_sources_yaml_is_valid(tmp_path: Path) -> None:
     assert {b.name for b in parsed.brands} == {OWN_BRAND, *COMPETITORS}
     assert [b.name for b in parsed.brands if b.own] == [OWN_BRAND]
     kinds = {s.kind for s in parsed.sources}
-    assert kinds == {"review_site", "forum", "blog", "feed", "survey"}
+    assert kinds == {"review_site", "forum", "blog", "feed", "survey", "mastodon"}
     survey = next(s for s in parsed.sources if s.kind == "survey")
     assert Path(survey.url) == SURVEY_FILE and SURVEY_FILE.is_file()
     assert set(survey.settings) == {
@@ -106,3 +108,30 @@ def test_demo_site_every_page_is_labelled_as_sample_data() -> None:
     for page in SITE_DIR.rglob("*.html"):
         assert "Données d'exemple" in page.read_text(encoding="utf-8"), page
     assert "exemple" in (SITE_DIR / "feed.xml").read_text(encoding="utf-8").lower()
+
+
+def test_demo_site_mastodon_source_is_collected_through_the_connector(sqlite_store: Store) -> None:
+    from listening.collection.runner import run_source
+    from listening.settings import load_settings
+    from listening.store.sources import import_sources
+
+    with serve_demo_site() as base:
+        parsed = load_sources_file(sources_yaml(base, sqlite_store_folder(sqlite_store)))
+        parsed.sources = [s for s in parsed.sources if s.kind == "mastodon"]
+        with sqlite_store.session() as session:
+            import_sources(session, parsed)
+            source_id = session.scalars(select(Source.id)).one()
+        result = run_source(sqlite_store, load_settings(), source_id, parsed.sources[0].name)
+    assert result["status"] == "ok" and result["new"] == 5, result
+    with sqlite_store.session() as session:
+        docs = list(session.scalars(select(Document)))
+    assert all(
+        d.raw["platform"] == "mastodon" and d.url.startswith("https://social.example/@")
+        for d in docs
+    )
+    assert all("<" not in d.text and "Exemple fictif" in d.text for d in docs)
+    assert {d.parent_id for d in docs} == {None, "113500000000000006"}
+
+
+def sqlite_store_folder(store: Store) -> Path:
+    return Path(store.url.removeprefix("sqlite:///")).parent

@@ -166,7 +166,7 @@ def test_extract_cli_json_last_line(tmp_path: Path) -> None:
 def test_extract_cli_errors_name_valid_options(tmp_path: Path) -> None:
     runner = CliRunner()
     bad_kind = runner.invoke(
-        app, ["extract", str(PAGES / "phpbb_thread.html"), "--url", BASE, "--kind", "x"]
+        app, ["extract", str(PAGES / "phpbb_thread.html"), "--url", BASE, "--kind", "nope"]
     )
     assert bad_kind.exit_code != 0
     assert "valid kinds" in str(bad_kind.exception) or "valid kinds" in bad_kind.output
