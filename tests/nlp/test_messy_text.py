@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nlp.normalize import fold, normalize
+from nlp.pipeline import Analyzer
 from nlp.prepare import Preparer
 from nlp.smalltalk import is_smalltalk
 from nlp.taxonomy import NOT_PREFIX, fold_pattern, load_taxonomy
@@ -139,3 +140,16 @@ def test_smalltalk_is_recognised(text: str) -> None:
 )
 def test_smalltalk_is_not_a_real_message(text: str) -> None:
     assert not is_smalltalk(text)
+
+
+def test_pipeline_chat_messages_with_the_shipped_heads(analyzer: Analyzer) -> None:
+    """Order status in chat spelling is delivery with evidence in the text as typed; small
+    talk, even a question ("vous êtes là ?") or a negative one, gets no topic and no ticket."""
+    texts = ["bjr [PRENOM]\nou en est ma cmd #FR-4481023 svp\ntjrs rien recu", "vous êtes là ?",
+             "non pour le moment", "ok merci 👍"]
+    status, *talk = analyzer.analyze(texts)
+    delivery = [t for t in status.topics if t["topic"] == "delivery"]
+    assert delivery and status.actionable and not status.smalltalk
+    assert any(e["text"] == "tjrs rien recu" for e in delivery[0]["evidence"])
+    for res in talk:
+        assert res.smalltalk and not res.topics and not res.actionable and res.intent == "other"
