@@ -65,7 +65,8 @@ def route(
     line = (
         f"Routed {r['routed']} verbatims: {r['ticketed']} tickets, {r['attached']} follow-ups, "
         f"{r['reopened']} reopened, {r['skipped']} skipped, {r['no_match']} unmatched; "
-        f"{r['sla_breached']} SLA breaches."
+        f"not ticketed: {r['off_topic']} off topic, {r['other_language']} in another language, "
+        f"{r['too_old']} too old; {r['sla_breached']} SLA breaches."
     )
     if deliver:
         n = result["notifications"]

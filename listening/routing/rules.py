@@ -39,6 +39,7 @@ Urgency = Literal["legal_threat", "churn", "safety", "public_escalation", "repea
 Topic = Literal[
     "delivery", "stock", "customer_service", "price", "product", "returns", "payment", "website"
 ]
+Gate = Literal["off_topic", "other_language", "too_old"]
 SourceKind = Literal["review_site", "forum", "blog", "feed", "survey", "email"]
 assert set(SourceKind.__args__) == set(SOURCE_KINDS)  # type: ignore[attr-defined]
 
@@ -127,6 +128,7 @@ class Rule(BaseModel):
     when: Conditions = Field(default_factory=Conditions)
     skip: bool = False
     then: Action | None = None
+    allow: list[Gate] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_outcome(self) -> Rule:
@@ -134,6 +136,8 @@ class Rule(BaseModel):
             raise ValueError("a rule has either 'skip: true' or 'then:', not both")
         if not self.skip and self.then is None:
             raise ValueError("a rule needs 'then:' (team, priority...) or 'skip: true'")
+        if self.skip and self.allow:
+            raise ValueError("'allow:' lets a ticket through a relevance gate; a 'skip' rule opens none")
         return self
 
 
