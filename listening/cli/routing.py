@@ -36,8 +36,9 @@ notifications_app = typer.Typer(help="The notifications outbox: deliver, list, r
 def _rules(path: str | None, settings: Settings) -> Any:
     from listening.routing.notifiers import parse_targets
     from listening.routing.rules import load_rules
+    from listening.routing.service import active_topics
 
-    ruleset = load_rules(None if path in (None, "", "default") else path)
+    ruleset = load_rules(None if path in (None, "", "default") else path, active_topics(settings))
     ruleset.check_targets(set(parse_targets(settings.routing)))
     return ruleset
 

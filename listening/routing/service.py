@@ -31,8 +31,14 @@ from listening.routing.rules import Rule, RuleSet, evaluate, input_from_analysis
 from listening.settings import Settings
 from listening.store import Store
 from listening.store.models import Analysis, Document, Ticket, TicketEvent, utcnow
+from listening.taxonomy import load_topics
 
 SYSTEM = inbox.SYSTEM_ACTOR
+
+
+def active_topics(settings: Settings) -> tuple[str, ...]:
+    """Topic ids of the taxonomy the NLP stage uses (``nlp.taxonomy``)."""
+    return load_topics(settings.nlp.taxonomy or None).ids
 
 
 def sla_hours(settings: Settings, priority: str, rule: Rule | None = None) -> float:
@@ -322,7 +328,7 @@ def route_pending(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """Route every analysed, not-yet-routed document; returns counts per outcome."""
-    rules = rules or load_rules(settings.routing.rules_file)
+    rules = rules or load_rules(settings.routing.rules_file, active_topics(settings))
     targets = parse_targets(settings.routing)
     rules.check_targets(set(targets))
     counts = {"ticketed": 0, "attached": 0, "reopened": 0, "skipped": 0, "no_match": 0}

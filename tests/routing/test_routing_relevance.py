@@ -243,3 +243,50 @@ def test_mentions_and_language_helpers() -> None:
         == "fr"
     )
     assert text_language("Super !", ["fr", "en"]) is None
+
+
+CUSTOM_TAXONOMY = """
+name: fidelite
+topics:
+  loyalty:
+    label: {fr: Fidélité, en: Loyalty}
+    examples: [Ma carte de fidélité ne marche pas.]
+  delivery:
+    description: {fr: "Livraison, colis", en: "Delivery, parcels"}
+    examples: [Colis en retard.]
+"""
+CUSTOM_RULES = """rules:
+  - name: loyalty
+    when:
+      topic_sentiment: {loyalty: negative}
+    then: {team: crm, priority: P3}
+"""
+
+
+def test_rules_validate_topics_against_the_active_taxonomy(
+    store: Store, make_doc: MakeDoc, tmp_path: Path
+) -> None:
+    from listening.routing.service import active_topics
+    from listening.taxonomy import load_topics
+
+    taxonomy = tmp_path / "fidelite.yaml"
+    taxonomy.write_text(CUSTOM_TAXONOMY, encoding="utf-8")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(CUSTOM_RULES, encoding="utf-8")
+    with pytest.raises(RoutingError, match=r"line 4:.*unknown topic 'loyalty'.*delivery, stock"):
+        parse_rules(CUSTOM_RULES)  # the shipped journey taxonomy has no 'loyalty'
+    settings = load_settings(
+        nlp={"taxonomy": str(taxonomy)}, routing={"rules_file": str(rules_file)}
+    )
+    assert active_topics(settings) == ("loyalty", "delivery")
+    assert load_topics(taxonomy).label("loyalty", "fr") == "Fidélité"
+    assert load_topics(taxonomy).label("delivery", "en") == "Delivery"
+    doc = make_doc(store, "Ma carte de fidélité ne fonctionne plus", topics={"loyalty": "negative"})
+    counts = route_pending(store, settings)
+    [ticket] = _tickets(store)
+    assert (ticket.document_id, ticket.team, counts["ticketed"]) == (doc, "crm", 1)
+    with pytest.raises(RoutingError, match="unknown topic 'stock'"):
+        parse_rules(
+            CUSTOM_RULES.replace("loyalty: negative", "stock: negative"),
+            topics=active_topics(settings),
+        )
