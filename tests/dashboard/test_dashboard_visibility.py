@@ -113,3 +113,42 @@ def test_dashboard_topic_filter_comes_from_the_active_taxonomy(
     assert list(topic.options) == ["Fidélité", "Livraison"]  # labels in the UI language
     at.sidebar.selectbox(key="ui_lang").set_value("en").run()
     assert list(at.sidebar.multiselect(key="f_topic").options) == ["Loyalty", "Delivery"]
+
+
+def test_sources_page_shows_failed_and_warning_runs(sqlite_store: Store) -> None:
+    """What `collect` judged (listening.collection.runner.judge) is what the page shows."""
+    from listening.collection.runner import run_source
+
+    with sqlite_store.session() as s:
+        for name in ("site-404", "site-vide"):
+            s.add(
+                Source(
+                    name=name,
+                    kind="review_site",
+                    url=f"https://{name}.example/",
+                    settings={},
+                    state={},
+                )
+            )
+    with sqlite_store.session() as s:
+        ids = {src.name: src.id for src in s.scalars(select(Source))}
+    outcomes = {
+        "site-404": {
+            "errors": ["https://site-404.example/: HTTP 404: the page could not be fetched"]
+        },
+        "site-vide": {"pages": 1, "items": 0, "errors": []},
+    }
+    for name, outcome in outcomes.items():
+        result = run_source(
+            sqlite_store, get_settings(), ids[name], name, dispatch=lambda *a, o=outcome: o
+        )
+        assert result["status"] == ("failed" if name == "site-404" else "warning")
+    at = make_app("sources")
+    no_exception(at)
+    table = at.dataframe[0].value
+    rows = {r["Nom"]: r for r in table.to_dict("records")}
+    assert rows["site-404"]["Statut"] == "failed" and "HTTP 404" in rows["site-404"]["Santé"]
+    assert (
+        rows["site-vide"]["Statut"] == "warning"
+        and "no verbatim extracted" in rows["site-vide"]["Santé"]
+    )
