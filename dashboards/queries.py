@@ -145,6 +145,25 @@ def document_counts(url: str, f: Filters) -> pd.DataFrame:
     return df
 
 
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def coverage(url: str, f: Filters) -> dict[str, int]:
+    """How many verbatims the store holds, how many the filters show, how many are undated."""
+    stmt, params = facts_where(f).statement(
+        "SELECT (SELECT count(*) FROM document_facts) AS total, "
+        "(SELECT count(*) FROM document_facts AS f WHERE {where}) AS shown, "
+        "(SELECT count(*) FROM document_facts WHERE published_at IS NULL) AS undated, "
+        "(SELECT min(published_at) FROM document_facts) AS first"
+    )
+    row = _frame(url, stmt, params).iloc[0]
+    first = pd.to_datetime(row["first"], utc=True, format="ISO8601", errors="coerce")
+    return {
+        "total": int(row["total"]),
+        "shown": int(row["shown"]),
+        "undated": int(row["undated"]),
+        "first_day": 0 if pd.isna(first) else first.date().toordinal(),
+    }
+
+
 def overview_kpis(url: str, f: Filters) -> dict[str, int]:
     df = document_counts(url, f)
     analysed = df[df["sentiment"].notna()]

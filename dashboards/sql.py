@@ -49,6 +49,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
+    undated: bool = False  # also verbatims without a publication date ("all time")
 
     @property
     def start_utc(self) -> datetime:
@@ -182,7 +183,8 @@ def topic_rollup_usable(f: Filters) -> bool:
 def facts_where(f: Filters, alias: str = "f") -> Where:
     """Filters on document_facts ``alias`` (one narrow row per document, latest sentiment)."""
     w = Where()
-    w.add(f"{alias}.published_at >= :f_start AND {alias}.published_at < :f_end",
+    undated = f" OR {alias}.published_at IS NULL" if f.undated else ""
+    w.add(f"({alias}.published_at >= :f_start AND {alias}.published_at < :f_end{undated})",
           f_start=f.start_utc, f_end=f.end_utc)
     if f.brand_ids:
         w.add(f"{alias}.brand_id IN :f_brands", f_brands=f.brand_ids)
@@ -197,6 +199,6 @@ def facts_where(f: Filters, alias: str = "f") -> Where:
         w.add(f"{alias}.sentiment IN :f_sents", f_sents=f.sentiments)
     if f.topics:
         w.add(f"{alias}.document_id IN (SELECT t_f.document_id FROM analysis_topics AS t_f "
-              "WHERE t_f.topic IN :f_topics AND t_f.published_at >= :f_start "
-              "AND t_f.published_at < :f_end)", f_topics=f.topics)
+              "WHERE t_f.topic IN :f_topics AND (t_f.published_at >= :f_start "
+              f"AND t_f.published_at < :f_end{undated.replace(alias + '.', 't_f.')}))", f_topics=f.topics)
     return w

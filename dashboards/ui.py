@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -14,9 +15,10 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.i18n import LANGUAGES, translate
-from dashboards.sql import JOURNEY_TOPICS, SENTIMENTS, Filters
+from dashboards.sql import SENTIMENTS, Filters
 from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
+from listening.taxonomy import TopicSet, load_topics
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "community": ("overview", "explorer"),
@@ -154,18 +156,26 @@ def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source",
     source_df = queries.sources(url)
     source_names = {int(r.id): str(r.name) for r in source_df.itertuples()}
     languages = [*settings().collection.languages, "und"]
+    topic_ids = taxonomy().ids
     chosen: dict[str, Any] = {}
     with st.sidebar:
         st.subheader(t("filters"))
-        picked = st.date_input(t("dates"), value=(start, end), key="f_dates")
-        if isinstance(picked, tuple | list) and len(picked) == 2:
-            start, end = picked[0], picked[1]
+        all_time = st.checkbox(t("all_time"), value=qp.get("all") == "1", key="f_all",
+                               help=t("all_time_help"))
+        if all_time:
+            first = queries.coverage(url, Filters(start=today, end=today))["first_day"]
+            start, end = (date.fromordinal(first) if first else today), today
+            st.caption(t("all_time_range", start=start.isoformat(), end=end.isoformat()))
+        else:
+            picked = st.date_input(t("dates"), value=(start, end), key="f_dates")
+            if isinstance(picked, tuple | list) and len(picked) == 2:
+                start, end = picked[0], picked[1]
         specs: list[tuple[str, str, list[Any], Any, list[Any]]] = [
             ("brand", "brands", list(brand_names), brand_names.get, _ints(qp.get("brand"))),
             ("kind", "kind", list(SOURCE_KINDS), None, _strs(qp.get("kind"), SOURCE_KINDS)),
             ("source", "source", list(source_names), source_names.get, _ints(qp.get("source"))),
             ("lang", "lang_filter", languages, None, _strs(qp.get("lang"), languages)),
-            ("topic", "topic", list(JOURNEY_TOPICS), None, _strs(qp.get("topic"), JOURNEY_TOPICS)),
+            ("topic", "topic", list(topic_ids), topic_name, _strs(qp.get("topic"), topic_ids)),
             ("sent", "sentiment", list(SENTIMENTS), t, _strs(qp.get("sent"), SENTIMENTS)),
         ]
         for param, label, options, fmt, default in specs:
@@ -177,18 +187,45 @@ def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source",
                 format_func=fmt or str, placeholder=t("all"),
             )
     qp["start"], qp["end"] = start.isoformat(), end.isoformat()
+    if all_time:
+        qp["all"] = "1"
+    elif "all" in qp:
+        del qp["all"]
     for param in ("brand", "kind", "source", "lang", "topic", "sent"):
         values = chosen.get(param)
         if values:
             qp[param] = ",".join(str(v) for v in values)
         elif param in qp:
             del qp[param]
-    return Filters(
+    filters = Filters(
         start=start, end=end,
         brand_ids=tuple(chosen.get("brand", ())), kinds=tuple(chosen.get("kind", ())),
         source_ids=tuple(chosen.get("source", ())), languages=tuple(chosen.get("lang", ())),
         topics=tuple(chosen.get("topic", ())), sentiments=tuple(chosen.get("sent", ())),
+        undated=all_time,
     )
+    seen = queries.coverage(url, filters)
+    hidden = seen["total"] - seen["shown"]
+    if hidden:  # never a silent window: say what the filters leave out
+        undated = seen["undated"] if not all_time else 0
+        st.sidebar.caption(t("hidden", shown=seen["shown"], total=seen["total"], hidden=hidden)
+                           + (" " + t("hidden_undated", n=undated) if undated else ""))
+    return filters
+
+
+@functools.lru_cache(maxsize=4)
+def _topics(path: str) -> TopicSet:
+    return load_topics(path or None)
+
+
+def taxonomy() -> TopicSet:
+    """Topics of the active taxonomy (``nlp.taxonomy``): filter options and labels."""
+    return _topics(settings().nlp.taxonomy)
+
+
+def topic_name(topic: str) -> str:
+    """A topic's label in the UI language (from the taxonomy's descriptions)."""
+    return taxonomy().label(str(topic), lang())
 
 
 # --------------------------------------------------------------- values and dates
@@ -291,7 +328,7 @@ def topic_labels(topics: Any) -> str:
     parts = []
     for item in as_json(topics) or []:
         if isinstance(item, dict) and item.get("topic"):
-            parts.append(f"{item['topic']} ({t(str(item.get('sentiment') or 'neutral'))})")
+            parts.append(f"{topic_name(item['topic'])} ({t(str(item.get('sentiment') or 'neutral'))})")
     return ", ".join(parts)
 
 

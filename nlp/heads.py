@@ -1,4 +1,4 @@
-"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``models/``
+"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``nlp/models/``
 (as the numpy forms of :mod:`nlp.linear`, so applying them needs no scikit-learn).
 
 A :class:`Head` is single-label (sentiment, intent) or multi-label (topics, urgency) with

@@ -26,7 +26,7 @@ from nlp.smalltalk import is_smalltalk
 from nlp.taxonomy import load_taxonomy
 
 PIPELINE_NAME = "listening.pipeline.v1"
-SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
+SHIPPED_MODELS = Path(__file__).resolve().parent / "models"  # package data: in every install
 HEAD_NAMES = ("sentiment", "aspect_sentiment", "topics", "intent", "urgency")
 SENTIMENTS = ["negative", "neutral", "positive"]
 INTENTS = ["complaint", "question", "praise", "suggestion", "other"]
@@ -281,4 +281,4 @@ def check_heads(settings: Settings) -> None:
     missing = [n for n in HEAD_NAMES if not head_path(settings, n).is_file()]
     if missing:
         raise AnalysisError(f"model file(s) missing: {', '.join(missing)}",
-                            "run `listening train all` or reinstall the shipped models/ folder")
+                            "run `listening train all` or reinstall listening (its heads ship in nlp/models/)")

@@ -263,7 +263,7 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
     head = fit_sentiment_head(x, labels, weights, c)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
     write_card(path.with_suffix(".md"), head, "Document sentiment (3 classes).", data,
-               metrics, "listening train sentiment --out models")
+               metrics, "listening train sentiment --out nlp/models")
     # per-topic sentiment: the documents (without the general-domain file and the copies, which
     # lowered journey dev topic sentiment accuracy; the films only with ASPECT_FILMS) +
     # clause-level rows from topic sentiments
@@ -277,7 +277,7 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
     apath = _finish(aspect, out_dir, feat, {s: ay.count(s) for s in SENTIMENTS})
     write_card(apath.with_suffix(".md"), aspect,
                "Sentiment of the clause(s) that are evidence for a topic (3 classes).",
-               aspect_data, aspect_metrics, "listening train sentiment --out models")
+               aspect_data, aspect_metrics, "listening train sentiment --out nlp/models")
     metrics["aspect_sentiment"] = aspect_metrics
     return path, metrics
 
@@ -299,7 +299,7 @@ def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0
                "messy_copies": len(rows) - n}
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
     write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
-               [LICENCES["own"]], metrics, "listening train intent --out models")
+               [LICENCES["own"]], metrics, "listening train intent --out nlp/models")
     return path, metrics
 
 
@@ -443,7 +443,7 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     metrics.update({"n": len(texts), "C": c, "pattern_boost": settings.nlp.pattern_boost})
     path = _finish(head, out_dir, feat, {lab: int(y[:, j].sum()) for j, lab in enumerate(tax.labels)})
     write_card(path.with_suffix(".md"), head, f"Topics of the `{tax.name}` taxonomy (multi-label).",
-               data, metrics, "listening train topics --out models")
+               data, metrics, "listening train topics --out nlp/models")
     return path, head, metrics
 
 
@@ -462,5 +462,5 @@ def train_urgency(settings: Settings, out_dir: Path | None = None, c: float = 2.
     write_card(path.with_suffix(".md"), head,
                "Urgency flags (multi-label). At analysis time the taxonomy's Matcher patterns raise "
                "flags on their own; this head adds a flag only when confident (p >= 0.8).",
-               [LICENCES["own"]], metrics, "listening train urgency --out models")
+               [LICENCES["own"]], metrics, "listening train urgency --out nlp/models")
     return path, metrics

@@ -7,7 +7,7 @@ import dataclasses
 import streamlit as st
 
 from dashboards import charts, queries, stats, ui
-from dashboards.sql import JOURNEY_TOPICS, SENTIMENTS
+from dashboards.sql import SENTIMENTS
 
 t = ui.t
 url = ui.require_store()
@@ -63,7 +63,7 @@ if charts.png_available():
 
 # ------------------------------------------------------------------------- trend
 st.subheader(t("co.trend"))
-topics = [x for x in JOURNEY_TOPICS if x in set(matrix["topic"])] or sorted(matrix["topic"].unique())
+topics = [x for x in ui.taxonomy().ids if x in set(matrix["topic"])] or sorted(matrix["topic"].unique())
 criterion = st.selectbox(t("topic"), topics, key="co_topic")
 trend = queries.criterion_trend(url, dataclasses.replace(f, topics=(criterion,)))
 if trend.empty:

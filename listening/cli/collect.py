@@ -66,13 +66,16 @@ def collect(
         )
     if json_out:
         print_json(summary)
-        return
-    console.print(
-        f"Collected {summary['ran']} source(s): {summary['new']} new, {summary['updated']} updated, "
-        f"{summary['duplicate']} duplicate, {summary['failed']} failed; "
-        f"{summary['failed_sources']} source(s) failed, {summary['skipped']} skipped.",
-        soft_wrap=True,
-    )
+    else:
+        console.print(
+            f"Collected {summary['ran']} source(s): {summary['new']} new, {summary['updated']} updated, "
+            f"{summary['duplicate']} duplicate, {summary['failed']} failed; "
+            f"{summary['failed_sources']} source(s) failed, {summary['warning_sources']} with warnings, "
+            f"{summary['skipped']} skipped.",
+            soft_wrap=True,
+        )
+    if summary["failed_sources"]:  # a 404, DNS failure or block is not "ok" for scripts either
+        raise typer.Exit(1)
 
 
 class _nullcontext:

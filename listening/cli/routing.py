@@ -36,8 +36,9 @@ notifications_app = typer.Typer(help="The notifications outbox: deliver, list, r
 def _rules(path: str | None, settings: Settings) -> Any:
     from listening.routing.notifiers import parse_targets
     from listening.routing.rules import load_rules
+    from listening.routing.service import active_topics
 
-    ruleset = load_rules(None if path in (None, "", "default") else path)
+    ruleset = load_rules(None if path in (None, "", "default") else path, active_topics(settings))
     ruleset.check_targets(set(parse_targets(settings.routing)))
     return ruleset
 
@@ -65,7 +66,8 @@ def route(
     line = (
         f"Routed {r['routed']} verbatims: {r['ticketed']} tickets, {r['attached']} follow-ups, "
         f"{r['reopened']} reopened, {r['skipped']} skipped, {r['no_match']} unmatched; "
-        f"{r['sla_breached']} SLA breaches."
+        f"not ticketed: {r['off_topic']} off topic, {r['other_language']} in another language, "
+        f"{r['too_old']} too old; {r['sla_breached']} SLA breaches."
     )
     if deliver:
         n = result["notifications"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -158,6 +158,27 @@ def parse_date(
     text = " ".join(str(raw).split())
     if not text:
         return None
+    parsed = _parse_date(text, language, naive_timezone, now)
+    if parsed is not None and not _HAS_TIME_RE.search(text):
+        # a date without a time ("2026-11-05", "5 nov. 2026") is that calendar day where
+        # it was written: anchored at local noon, it stays on that day in UTC and in any
+        # time zone within 12 hours (midnight would fall on the previous UTC day)
+        zone = _zone(naive_timezone)
+        local = parsed.astimezone(zone)
+        if local.time() == time(0):
+            parsed = datetime.combine(local.date(), DATE_ONLY_TIME, zone).astimezone(UTC)
+    return parsed
+
+
+DATE_ONLY_TIME = time(12)
+_HAS_TIME_RE = re.compile(
+    r"\d{1,2}\s*(?::|h\b|h\s*\d)|T\d{2}|\b(?:am|pm)\b|\bago\b|\bil y a\b", re.I
+)
+
+
+def _parse_date(
+    text: str, language: str | None, naive_timezone: str, now: datetime | None
+) -> datetime | None:
     candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
         return to_utc(datetime.fromisoformat(candidate), naive_timezone)

@@ -167,6 +167,8 @@ def run_source(
             if outcome.get("blocked"):
                 status = "blocked"
                 blocked_reason = str(outcome.get("blocked_reason") or "blocked by the site")
+            else:
+                status, errors = judge(outcome, counts, errors)
         except SourceBlockedError as exc:
             status, blocked_reason, errors = "blocked", str(exc), [str(exc)]
         except Exception as exc:  # one failing source never stops the others
@@ -190,7 +192,10 @@ def run_source(
             if source is not None:
                 source.last_run_at = now
                 source.next_run_at = next_run(source.schedule_minutes, cfg.schedule_jitter, now)
-                if status == "ok":  # a blocked source run by name and now allowed is unblocked
+                if status in (
+                    "ok",
+                    "warning",
+                ):  # a blocked source run by name and now allowed is unblocked
                     source.last_success_at = now
                     source.last_error = errors[0] if errors else None
                     source.blocked = False
@@ -210,6 +215,27 @@ def run_source(
         "errors": errors[:MAX_ERRORS_KEPT],
         "duration_s": round(duration, 3),
     }
+
+
+def judge(
+    outcome: dict[str, Any], counts: dict[str, int], errors: list[str]
+) -> tuple[str, list[str]]:
+    """Status of a run that was not blocked: ``ok``, ``warning`` or ``failed``.
+
+    A run with errors that brought nothing (a 404 or DNS failure on the source URL, a
+    robots.txt refusal) failed; one with errors that still brought verbatims, or one
+    that fetched pages but extracted nothing from them, is a warning.
+    """
+    brought = sum(counts.values()) + int(outcome.get("not_modified", 0) or 0)
+    if errors:
+        return ("warning" if brought else "failed"), errors
+    pages = int(outcome.get("pages", 0) or 0)
+    if pages and not int(outcome.get("items", 0) or 0) and not counts["failed"]:
+        return "warning", [
+            f"{pages} page(s) fetched but no verbatim extracted: check the source URL and its "
+            "selectors (docs/COLLECTION.md)"
+        ]
+    return "ok", errors
 
 
 def _crashed(name: str, exc: BaseException) -> dict[str, Any]:
@@ -302,4 +328,5 @@ def collect(
         "ran": sum(r["status"] != "skipped" for r in ordered),
         "skipped": sum(r["status"] == "skipped" for r in ordered),
         "failed_sources": sum(r["status"] in ("failed", "blocked") for r in ordered),
+        "warning_sources": sum(r["status"] == "warning" for r in ordered),
     }

@@ -47,7 +47,7 @@ class NLPSettings(BaseModel):
         default="",
         description=(
             "Folder of trained heads written by `listening train` (empty: <data_dir>/models). A head "
-            "missing there is read from the shipped models/ folder."
+            "missing there is read from the shipped nlp/models/ folder."
         ),
     )
     taxonomy: str = Field(

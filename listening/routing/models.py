@@ -31,8 +31,11 @@ class RoutingDecision(Base):
     )
     analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id", ondelete="SET NULL"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    outcome: Mapped[str] = mapped_column(String(16))  # ticketed|attached|reopened|skipped|no_match
+    # ticketed|attached|reopened|skipped|no_match, or the relevance gate that stopped a
+    # matched rule: off_topic|other_language|too_old (migration 0019, with ``reason``)
+    outcome: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,15 +21,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from listening.errors import RoutingError
 from listening.store.models import SOURCE_KINDS
+from listening.taxonomy import load_topics
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
 TOPICS: tuple[str, ...] = (
-    "delivery", "stock", "customer_service", "price", "product", "returns", "payment", "website",
+    "delivery",
+    "stock",
+    "customer_service",
+    "price",
+    "product",
+    "returns",
+    "payment",
+    "website",
 )
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 INTENTS: tuple[str, ...] = ("complaint", "question", "praise", "suggestion", "other")
 URGENCY_FLAGS: tuple[str, ...] = (
-    "legal_threat", "churn", "safety", "public_escalation", "repeated_contact",
+    "legal_threat",
+    "churn",
+    "safety",
+    "public_escalation",
+    "repeated_contact",
 )
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 HINT = "see docs/ROUTING.md for the rules format"
@@ -39,6 +52,7 @@ Urgency = Literal["legal_threat", "churn", "safety", "public_escalation", "repea
 Topic = Literal[
     "delivery", "stock", "customer_service", "price", "product", "returns", "payment", "website"
 ]
+Gate = Literal["off_topic", "other_language", "too_old"]
 SourceKind = Literal[
     "review_site", "forum", "blog", "feed", "survey", "email",
     "reddit", "youtube", "mastodon", "bluesky", "x", "facebook", "instagram",
@@ -47,7 +61,14 @@ SourceKind = Literal[
 assert set(SourceKind.__args__) == set(SOURCE_KINDS)  # type: ignore[attr-defined]
 
 _LIST_FIELDS = (
-    "topics", "sentiment", "intent", "urgency", "source_kind", "brand_name", "language", "keywords",
+    "topics",
+    "sentiment",
+    "intent",
+    "urgency",
+    "source_kind",
+    "brand_name",
+    "language",
+    "keywords",
 )
 
 
@@ -62,7 +83,7 @@ class Conditions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    topics: list[Topic] | None = None
+    topics: list[str] | None = None  # ids of the active taxonomy (checked by parse_rules)
     topic_sentiment: dict[str, list[Sentiment]] | None = None
     sentiment: list[Sentiment] | None = None
     intent: list[Intent] | None = None
@@ -91,14 +112,6 @@ class Conditions(BaseModel):
                     k: [v] if isinstance(v, str) else v for k, v in ts.items()
                 }
         return data
-
-    @field_validator("topic_sentiment")
-    @classmethod
-    def _known_topics(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        for topic in value or {}:
-            if topic not in TOPICS:
-                raise ValueError(f"unknown topic {topic!r}; valid topics: {', '.join(TOPICS)}")
-        return value
 
     @field_validator("regex")
     @classmethod
@@ -131,6 +144,7 @@ class Rule(BaseModel):
     when: Conditions = Field(default_factory=Conditions)
     skip: bool = False
     then: Action | None = None
+    allow: list[Gate] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_outcome(self) -> Rule:
@@ -138,6 +152,10 @@ class Rule(BaseModel):
             raise ValueError("a rule has either 'skip: true' or 'then:', not both")
         if not self.skip and self.then is None:
             raise ValueError("a rule needs 'then:' (team, priority...) or 'skip: true'")
+        if self.skip and self.allow:
+            raise ValueError(
+                "'allow:' lets a ticket through a relevance gate; a 'skip' rule opens none"
+            )
         return self
 
 
@@ -193,8 +211,12 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
-    """Validate rules YAML; errors name the line, the field and the valid options."""
+def parse_rules(text: str, source: str = "<rules>", topics: Sequence[str] | None = None) -> RuleSet:
+    """Validate rules YAML; errors name the line, the field and the valid options.
+
+    ``topics``: the topic ids rules may name (the active taxonomy's, default: the
+    shipped journey taxonomy's).
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -217,7 +239,27 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}; {_valid_keys(loc)}"
         raise RoutingError(f"{source}:{where} {path}: {msg}", HINT) from None
+    _check_topics(
+        parsed.rules, node, source, tuple(topics) if topics is not None else load_topics().ids
+    )
     return RuleSet(rules=parsed.rules, source=source)
+
+
+def _check_topics(
+    rules: list[Rule], node: yaml.Node | None, source: str, known: tuple[str, ...]
+) -> None:
+    for i, rule in enumerate(rules):
+        named = [("topics", t) for t in rule.when.topics or []]
+        named += [("topic_sentiment", t) for t in rule.when.topic_sentiment or {}]
+        for key, topic in named:
+            if topic not in known:
+                line = _line_of(node, ("rules", i, "when", key))
+                where = f" line {line}:" if line else ""
+                raise RoutingError(
+                    f"{source}:{where} rules.{i}.when.{key}: unknown topic {topic!r}; "
+                    f"valid topics: {', '.join(known)}",
+                    f"use a topic id of the active taxonomy (LISTENING_NLP__TAXONOMY); {HINT}",
+                )
 
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
@@ -232,16 +274,18 @@ def _valid_keys(loc: tuple[Any, ...]) -> str:
     return "valid keys: " + ", ".join(model.model_fields)
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Rules from ``path``, or the shipped defaults when ``path`` is empty."""
+def load_rules(path: str | Path | None = None, topics: Sequence[str] | None = None) -> RuleSet:
+    """Rules from ``path``, or the shipped defaults when ``path`` is empty (``topics``: see parse_rules)."""
     file = Path(path) if path else DEFAULT_RULES
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RoutingError(f"no such rules file: {file}", "give the path of a rules YAML file") from None
+        raise RoutingError(
+            f"no such rules file: {file}", "give the path of a rules YAML file"
+        ) from None
     except UnicodeDecodeError:
         raise RoutingError(f"{file}: not UTF-8 text", "save the rules file as UTF-8") from None
-    return parse_rules(text, str(file))
+    return parse_rules(text, str(file), topics)
 
 
 @dataclass
@@ -331,7 +375,11 @@ def check_rule(rule: Rule, inp: RoutingInput) -> list[Check]:
         checks.append(_any("urgency", list(c.urgency), inp.urgency))
     if c.actionable is not None:
         checks.append(
-            Check("actionable", inp.actionable == c.actionable, f"wanted {c.actionable}, got {inp.actionable}")
+            Check(
+                "actionable",
+                inp.actionable == c.actionable,
+                f"wanted {c.actionable}, got {inp.actionable}",
+            )
         )
     if c.source_kind is not None:
         checks.append(_any("source_kind", list(c.source_kind), inp.source_kind))
@@ -341,7 +389,9 @@ def check_rule(rule: Rule, inp: RoutingInput) -> list[Check]:
     if c.brand_name is not None:
         names = [fold(n) for n in c.brand_name]
         got = fold(inp.brand_name or "")
-        checks.append(Check("brand_name", got in names, f"wanted any of {c.brand_name}, got {inp.brand_name}"))
+        checks.append(
+            Check("brand_name", got in names, f"wanted any of {c.brand_name}, got {inp.brand_name}")
+        )
     if c.language is not None:
         checks.append(_any("language", list(c.language), inp.language))
     if c.rating_min is not None or c.rating_max is not None:
@@ -353,7 +403,9 @@ def check_rule(rule: Rule, inp: RoutingInput) -> list[Check]:
     if c.keywords is not None:
         folded = fold(haystack)
         hits = [k for k in c.keywords if re.search(rf"(?<!\w){re.escape(fold(k))}(?!\w)", folded)]
-        checks.append(Check("keywords", bool(hits), f"wanted any of {c.keywords}, found {hits or 'none'}"))
+        checks.append(
+            Check("keywords", bool(hits), f"wanted any of {c.keywords}, found {hits or 'none'}")
+        )
     if c.regex is not None:
         found = re.search(c.regex, haystack, re.IGNORECASE)
         detail = f"/{c.regex}/ " + (f"matched {found.group(0)!r}" if found else "did not match")

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from listening.routing import inbox
+from listening.routing import inbox, relevance
 from listening.routing.locking import is_postgres, lock_keys, take_write_lock
 from listening.routing.models import RoutingDecision
 from listening.routing.notifiers import parse_targets
@@ -31,8 +31,14 @@ from listening.routing.rules import Rule, RuleSet, evaluate, input_from_analysis
 from listening.settings import Settings
 from listening.store import Store
 from listening.store.models import Analysis, Document, Ticket, TicketEvent, utcnow
+from listening.taxonomy import load_topics
 
 SYSTEM = inbox.SYSTEM_ACTOR
+
+
+def active_topics(settings: Settings) -> tuple[str, ...]:
+    """Topic ids of the taxonomy the NLP stage uses (``nlp.taxonomy``)."""
+    return load_topics(settings.nlp.taxonomy or None).ids
 
 
 def sla_hours(settings: Settings, priority: str, rule: Rule | None = None) -> float:
@@ -75,6 +81,33 @@ def routing_input(doc: Document, analysis: Analysis) -> Any:
     )
 
 
+def relevance_gates(
+    settings: Settings, doc: Document, analysis: Analysis, now: datetime
+) -> list[relevance.Gate]:
+    """The relevance gates ``doc`` fails (listening.routing.relevance)."""
+    brand = doc.brand
+    terms = [brand.name, *[str(a) for a in brand.aliases or []]] if brand is not None else []
+    raw = doc.raw or {}
+    return relevance.check(
+        settings.routing,
+        text=doc.text,
+        title=doc.title,
+        thread_title=raw.get("thread_title") if isinstance(raw.get("thread_title"), str) else None,
+        source_kind=doc.source.kind if doc.source else None,
+        brand_terms=terms,
+        language=analysis.language or doc.language,
+        published_at=doc.published_at,
+        collected_at=doc.collected_at,
+        now=now,
+    )
+
+
+def sla_start(doc: Document, now: datetime) -> datetime:
+    """When the customer spoke: publication time, else collection time (never in the future)."""
+    when = doc.published_at or doc.collected_at or now
+    return min(when, now)
+
+
 def ticket_targets(settings: Settings, rules: RuleSet, ticket: Ticket) -> list[str]:
     names: list[str] = []
     for rule in rules.rules:
@@ -85,15 +118,24 @@ def ticket_targets(settings: Settings, rules: RuleSet, ticket: Ticket) -> list[s
 
 
 def _notify(
-    session: Session, settings: Settings, rules: RuleSet, ticket: Ticket, event: TicketEvent,
-    name: str, doc: Document, analysis: Analysis | None,
+    session: Session,
+    settings: Settings,
+    rules: RuleSet,
+    ticket: Ticket,
+    event: TicketEvent,
+    name: str,
+    doc: Document,
+    analysis: Analysis | None,
 ) -> None:
     targets = ticket_targets(settings, rules, ticket)
     if targets:
         enqueue(
-            session, event=name, key_base=f"ticket:{ticket.id}:{event.action}:{uuid.uuid4().hex[:16]}",
+            session,
+            event=name,
+            key_base=f"ticket:{ticket.id}:{event.action}:{uuid.uuid4().hex[:16]}",
             targets=targets,
-            payload=ticket_payload(name, ticket, doc, analysis), ticket_id=ticket.id,
+            payload=ticket_payload(name, ticket, doc, analysis),
+            ticket_id=ticket.id,
         )
 
 
@@ -119,7 +161,11 @@ def _pending_batch(session: Session, size: int) -> list[tuple[Document, Analysis
     if rows and is_postgres(session):
         # a fresh snapshot: drop what another run decided while we were waiting
         ids = [d.id for d, _ in rows]
-        done = set(session.scalars(select(RoutingDecision.document_id).where(RoutingDecision.document_id.in_(ids))))
+        done = set(
+            session.scalars(
+                select(RoutingDecision.document_id).where(RoutingDecision.document_id.in_(ids))
+            )
+        )
         rows = [(d, a) for d, a in rows if d.id not in done]
     return rows
 
@@ -128,7 +174,9 @@ def _conversations(session: Session, keys: list[str]) -> dict[str, Ticket]:
     """Latest ticket of each conversation key (one query per batch)."""
     found: dict[str, Ticket] = {}
     if keys:
-        query = select(Ticket).where(Ticket.conversation_key.in_(sorted(set(keys)))).order_by(Ticket.id)
+        query = (
+            select(Ticket).where(Ticket.conversation_key.in_(sorted(set(keys)))).order_by(Ticket.id)
+        )
         if is_postgres(session):
             query = query.with_for_update(of=Ticket)
         for ticket in session.scalars(query):
@@ -137,8 +185,14 @@ def _conversations(session: Session, keys: list[str]) -> dict[str, Ticket]:
 
 
 def _route_one(
-    session: Session, settings: Settings, rules: RuleSet, doc: Document, analysis: Analysis,
-    now: datetime, counts: dict[str, int], conversations: dict[str, Ticket],
+    session: Session,
+    settings: Settings,
+    rules: RuleSet,
+    doc: Document,
+    analysis: Analysis,
+    now: datetime,
+    counts: dict[str, int],
+    conversations: dict[str, Ticket],
 ) -> None:
     evaluation = evaluate(rules, routing_input(doc, analysis))
     rule = evaluation.rule
@@ -147,6 +201,14 @@ def _route_one(
     existing = max(candidates, key=lambda t: t.id) if candidates else None
     outcome, ticket_id = "no_match", None
     action = rule.then if rule is not None else None
+    blocked: list[relevance.Gate] = []
+    if rule is not None and action is not None:
+        blocked = [
+            g for g in relevance_gates(settings, doc, analysis, now) if g.name not in rule.allow
+        ]
+        if blocked:
+            action = None  # analysed and charted, not ticketed: the gate is the outcome
+    start = sla_start(doc, now)
     if existing is not None and (action is not None or existing.status in inbox.OPEN_STATUSES):
         ticket_id = existing.id
         details = {"document_id": doc.id, "rule": rule.name if rule else None}
@@ -157,30 +219,53 @@ def _route_one(
         else:
             inbox.record_event(session, existing, SYSTEM, "follow_up", details)
             outcome = "attached"
-        if action is not None and action.priority < existing.priority and existing.status in inbox.OPEN_STATUSES:
+        if (
+            action is not None
+            and action.priority < existing.priority
+            and existing.status in inbox.OPEN_STATUSES
+        ):
             previous = existing.priority
             existing.priority = action.priority
-            due = now + timedelta(hours=sla_hours(settings, action.priority, rule))
+            due = start + timedelta(hours=sla_hours(settings, action.priority, rule))
             if existing.sla_due_at is None or due < existing.sla_due_at:
                 existing.sla_due_at = due
             ev = inbox.record_event(
-                session, existing, SYSTEM, "escalated",
-                {"from": previous, "to": action.priority, "document_id": doc.id, "rule": rule.name if rule else None},
+                session,
+                existing,
+                SYSTEM,
+                "escalated",
+                {
+                    "from": previous,
+                    "to": action.priority,
+                    "document_id": doc.id,
+                    "rule": rule.name if rule else None,
+                },
             )
             _notify(session, settings, rules, existing, ev, "ticket.escalated", doc, analysis)
     elif rule is not None and rule.skip:
         outcome = "skipped"
+    elif blocked:
+        outcome = blocked[0].name
     elif rule is not None and action is not None:
         ticket = Ticket(
-            document_id=doc.id, team=action.team, priority=action.priority, status="new",
-            rule=rule.name, tags=list(action.tags), conversation_key=keys[0] if keys else None,
-            sla_due_at=now + timedelta(hours=sla_hours(settings, action.priority, rule)),
-            created_at=now, updated_at=now,
+            document_id=doc.id,
+            team=action.team,
+            priority=action.priority,
+            status="new",
+            rule=rule.name,
+            tags=list(action.tags),
+            conversation_key=keys[0] if keys else None,
+            sla_due_at=start + timedelta(hours=sla_hours(settings, action.priority, rule)),
+            created_at=now,
+            updated_at=now,
         )
         session.add(ticket)
         session.flush()
         event = inbox.record_event(
-            session, ticket, SYSTEM, "created",
+            session,
+            ticket,
+            SYSTEM,
+            "created",
             {"rule": rule.name, "document_id": doc.id, "analysis_id": analysis.id},
         )
         _notify(session, settings, rules, ticket, event, "ticket.created", doc, analysis)
@@ -189,8 +274,13 @@ def _route_one(
             conversations[keys[0]] = ticket
     session.add(
         RoutingDecision(
-            document_id=doc.id, analysis_id=analysis.id, ticket_id=ticket_id, outcome=outcome,
-            rule=rule.name if rule else None, decided_at=now,
+            document_id=doc.id,
+            analysis_id=analysis.id,
+            ticket_id=ticket_id,
+            outcome=outcome,
+            rule=rule.name if rule else None,
+            decided_at=now,
+            reason="; ".join(g.reason for g in blocked) or None,
         )
     )
     counts[outcome] += 1
@@ -206,17 +296,24 @@ def check_sla(session: Session, settings: Settings, rules: RuleSet, now: datetim
     late = list(
         session.scalars(
             select(Ticket).where(
-                Ticket.status.in_(inbox.WAITING_STATUSES), Ticket.sla_due_at < now, ~recorded.exists()
+                Ticket.status.in_(inbox.WAITING_STATUSES),
+                Ticket.sla_due_at < now,
+                ~recorded.exists(),
             )
         )
     )
     found = 0
     for ticket in late:
         due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else ""
-        event = inbox.record_event(session, ticket, SYSTEM, "sla_breached", {"sla_due_at": due}, at=now)
+        event = inbox.record_event(
+            session, ticket, SYSTEM, "sla_breached", {"sla_due_at": due}, at=now
+        )
         doc = ticket.document
         analysis = session.scalar(
-            select(Analysis).where(Analysis.document_id == doc.id).order_by(Analysis.id.desc()).limit(1)
+            select(Analysis)
+            .where(Analysis.document_id == doc.id)
+            .order_by(Analysis.id.desc())
+            .limit(1)
         )
         _notify(session, settings, rules, ticket, event, "ticket.sla_breached", doc, analysis)
         found += 1
@@ -231,13 +328,18 @@ def route_pending(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """Route every analysed, not-yet-routed document; returns counts per outcome."""
-    rules = rules or load_rules(settings.routing.rules_file)
+    rules = rules or load_rules(settings.routing.rules_file, active_topics(settings))
     targets = parse_targets(settings.routing)
     rules.check_targets(set(targets))
     counts = {"ticketed": 0, "attached": 0, "reopened": 0, "skipped": 0, "no_match": 0}
+    counts.update(dict.fromkeys(relevance.GATES, 0))
     done = 0
     while limit is None or done < limit:
-        size = settings.routing.batch_size if limit is None else min(settings.routing.batch_size, limit - done)
+        size = (
+            settings.routing.batch_size
+            if limit is None
+            else min(settings.routing.batch_size, limit - done)
+        )
         with store.session() as session:
             take_write_lock(session, "route")
             batch = _pending_batch(session, size)

@@ -124,6 +124,7 @@ class Document(Base):
         Index("ix_documents_content_hash", "content_hash"),
         Index("ix_documents_published_at", "published_at"),
         Index("ix_documents_brand_published", "brand_id", "published_at"),
+        Index("ix_documents_thread_id", "thread_id"),  # migration 0005 (conversations)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,6 +158,7 @@ class Analysis(Base):
     __tablename__ = "analyses"
     __table_args__ = (
         UniqueConstraint("document_id", "model_version", name="uq_analyses_document_version"),
+        Index("ix_analyses_document_id_id", "document_id", "id"),  # migration 0005 (latest analysis)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -225,7 +227,7 @@ class Run(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|ok|failed|blocked
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|ok|warning|failed|blocked
     new: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     duplicate: Mapped[int] = mapped_column(Integer, default=0)

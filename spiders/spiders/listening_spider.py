@@ -16,7 +16,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -63,6 +63,17 @@ class ListeningSpider(scrapy.Spider):
         self.not_modified = 0
         self.stopped_incremental: list[str] = []
         self.items_seen = 0
+        # crawls stay on the hosts the source names (its URL, start/feed/sitemap URLs) and
+        # the ones its ``allowed_hosts`` setting adds: a next-page link to another site is
+        # reported, not followed
+        named = [self.source["url"], *(self.options.get("start_urls") or [])]
+        named += [self.options.get(k) or "" for k in ("feed_url", "sitemap_url")]
+        self.allowed_hosts = {host_of(u) for u in named if host_of(u)} | {
+            str(h).lower().strip()
+            for h in self.options.get("allowed_hosts") or []
+            if str(h).strip()
+        }
+        self.offsite: list[str] = []
 
     # ------------------------------------------------------------ seeding
 
@@ -110,6 +121,19 @@ class ListeningSpider(scrapy.Spider):
     def _wanted(self, url: str) -> bool:
         return not self.patterns or any(p.search(url) for p in self.patterns)
 
+    def _on_site(self, url: str) -> bool:
+        """Whether ``url`` is on an allowed host (or a subdomain of one); reports it when not."""
+        host = host_of(url)
+        if any(host == h or host.endswith("." + h) for h in self.allowed_hosts):
+            return True
+        if len(self.offsite) < 20:
+            self.offsite.append(url)
+            self.errors.append(
+                f"{url}: not followed, {host or 'no host'} is not the source's host "
+                f"({', '.join(sorted(self.allowed_hosts))}); add it to the source's allowed_hosts to crawl it"
+            )
+        return False
+
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         text = (
             response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
@@ -133,6 +157,8 @@ class ListeningSpider(scrapy.Spider):
         for entry in sitemap:
             loc = entry.get("loc")
             if not loc:
+                continue
+            if not self._on_site(loc):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self._request(loc, self.parse_sitemap)
@@ -159,7 +185,7 @@ class ListeningSpider(scrapy.Spider):
         parsed = feedparser.parse(response.body)
         for entry in parsed.entries:
             link = entry.get("link")
-            if link and self._wanted(link):
+            if link and self._wanted(link) and self._on_site(urljoin(response.url, link)):
                 yield self._request(urljoin(response.url, link), self.parse_page)
 
     # ------------------------------------------------------------ pages
@@ -169,7 +195,7 @@ class ListeningSpider(scrapy.Spider):
             self.not_modified += 1
             # unchanged page: a forum thread may still have grown on its next pages
             remembered = (self.validators.get(response.url) or {}).get("next")
-            if remembered and not self.stop_when_known:
+            if remembered and not self.stop_when_known and self._on_site(remembered):
                 yield self._follow(response, remembered)
             return
         self.pages += 1
@@ -201,7 +227,7 @@ class ListeningSpider(scrapy.Spider):
         if self.max_pages and self.pages >= self.max_pages:
             return
         next_url = self._next_url(response)
-        if next_url:
+        if next_url and self._on_site(response.urljoin(next_url)):
             request = self._follow(response, next_url)
             entry = self.new_validators.get(response.url)
             if entry is not None:  # remembered for the next run, when this page answers 304
@@ -265,6 +291,18 @@ class ListeningSpider(scrapy.Spider):
             self.unfinished.finished(request)
         url = request.url if request is not None else "?"
         message = str(failure.value) or type(failure.value).__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None and getattr(response, "status", 200) >= 400:
+            message = f"HTTP {response.status}: the page could not be fetched"
         if "robots.txt" in message:
             message = "robots.txt forbids crawling this URL"
         self.errors.append(f"{url}: {message}")
+
+
+def host_of(url: str) -> str:
+    """Lower-case host of ``url`` without ``www.`` ('' for a path or a malformed URL)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")

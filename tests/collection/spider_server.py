@@ -118,6 +118,22 @@ def _make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
                     f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
                 ).encode()
                 self._send(200, body, "application/xml")
+            elif path == "/offsite-next":  # a real review page whose next link leaves the host
+                port = self.server.server_address[1]
+                body = (
+                    (PAGES / "trustpilot_page1.html")
+                    .read_bytes()
+                    .replace(
+                        b'href="trustpilot_page2.html"',
+                        f'href="http://localhost:{port}/pages/trustpilot_page2.html"'.encode(),
+                    )
+                )
+                self._send(200, body)
+            elif path == "/no-verbatims":  # a page that answers 200 but holds no review
+                self._send(
+                    200,
+                    b"<html><head><title>Accueil</title></head><body><p>Bienvenue</p></body></html>",
+                )
             elif path == "/discourse/t/colis-jamais-recu/321.json":
                 self._page("discourse_topic.json")
             elif path == "/discourse/t/321/posts.json":

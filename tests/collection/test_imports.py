@@ -101,7 +101,7 @@ def test_imports_survey_report_and_reimport_adds_nothing(
     )
     first = docs["resp:r1:commentaire"]
     assert first.rating == 0.9 and first.raw["channel"] == "web" and first.raw["score"] == "9"
-    assert first.published_at is not None and first.published_at.date().isoformat() == "2025-02-28"
+    assert first.published_at is not None and first.published_at.date().isoformat() == "2025-03-01"
     assert docs["resp:r2:commentaire"].published_at is not None  # 02/03/2025, day first
     assert docs["resp:r5:commentaire"].text == "L’équipe du SAV a été très réactive"
     assert docs["resp:r5:commentaire"].rating is None
@@ -186,3 +186,19 @@ def test_imports_cli_survey_json(sqlite_store: Store, tmp_path: Path) -> None:
     assert again["new"] == 0
     bad = CliRunner().invoke(app, [*args[:4], "nope", *args[5:]])
     assert bad.exit_code != 0
+
+
+def test_imports_date_only_answers_stay_on_their_day(store: Store, tmp_path: Path) -> None:
+    """A survey date without a time is that calendar day, in UTC and in the daily rollups."""
+    from sqlalchemy import text
+
+    path = _csv(tmp_path / "nps.csv", ",", "utf-8")
+    import_survey(store, load_settings(), path, MAPPING, "Maison Lumière")
+    docs = {d.external_id: d for d in documents(store)}
+    days = {k: d.published_at.date().isoformat() for k, d in docs.items() if d.published_at}
+    assert days["resp:r1:commentaire"] == "2025-03-01"
+    assert days["resp:r2:commentaire"] == "2025-03-02"  # 02/03/2025, day first
+    assert days["resp:r5:commentaire"] == "2025-03-05"
+    with store.session() as session:
+        rollup = {str(r[0])[:10] for r in session.execute(text("SELECT day FROM daily_documents"))}
+    assert rollup == {"2025-03-01", "2025-03-02", "2025-03-05"}  # the dashboard's day buckets

@@ -59,9 +59,14 @@ def test_normalize_parses_french_dates_and_relative_dates() -> None:
     assert parse_date("Publié le 5 janvier 2025 à 14h30", "fr") == datetime(
         2025, 1, 5, 13, 30, tzinfo=UTC
     )
-    assert parse_date("12 mars 2024", "fr") == datetime(2024, 3, 11, 23, tzinfo=UTC)
+    # a date without a time stays on its day: local noon, not midnight (the previous UTC day)
+    assert parse_date("12 mars 2024", "fr") == datetime(2024, 3, 12, 11, tzinfo=UTC)
+    assert parse_date("2024-03-12", "fr") == datetime(2024, 3, 12, 11, tzinfo=UTC)
+    assert parse_date("2024-03-12T00:00:00", "fr") == datetime(
+        2024, 3, 11, 23, tzinfo=UTC
+    )  # a time: kept
     # day first in French
-    assert parse_date("03/04/2024", "fr") == datetime(2024, 4, 2, 22, tzinfo=UTC)
+    assert parse_date("03/04/2024", "fr") == datetime(2024, 4, 3, 10, tzinfo=UTC)
 
 
 def test_normalize_unreadable_date_gives_none() -> None:

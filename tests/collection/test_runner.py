@@ -215,11 +215,14 @@ def test_runner_cli_collect_and_opml_import(sqlite_store: Store, tmp_path: Path)
         again = runner.invoke(app, ["sources", "import-opml", str(opml), "--json"])
         assert json.loads(again.stdout.strip().splitlines()[-1])["already_known"] != []
         result = runner.invoke(app, ["collect", "--all", "--json"])
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # one source failed
         summary = json.loads(result.stdout.strip().splitlines()[-1])
         assert (summary["new"], summary["failed_sources"]) == (2, 1)
         text = runner.invoke(app, ["collect", "--source", "Avis B"])
         assert "HTTP 500" in text.output and "1 source(s) failed" in text.output
+        assert text.exit_code == 1
+        fine = runner.invoke(app, ["collect", "--source", "Avis A"])
+        assert fine.exit_code == 0, fine.output
 
 
 def test_runner_marks_an_interrupted_run_failed_on_the_next_run(store: Store) -> None:

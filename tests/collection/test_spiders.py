@@ -250,3 +250,34 @@ def test_spiders_forum_rerun_revalidates_every_thread_page(
         assert (second["new"], second["pages"], second["not_modified"]) == (0, 0, 2)
         page2 = [h for p, h in state.requests if p.endswith("phpbb_thread_p2.html")]
         assert len(page2) == 2 and "If-None-Match" in page2[-1]
+
+
+def test_spiders_failures_are_visible_in_runs_and_crawls_stay_on_host(
+    store: Store, tmp_path: Path
+) -> None:
+    """A 404, a DNS failure, an empty extraction and an off-host next link are never "ok"."""
+    from listening.collection.runner import collect
+
+    settings = _settings(tmp_path)
+    with spider_server() as (base, state):
+        _add(store, "a-404", "review_site", f"{base}/pages/no-such-page.html")
+        _add(store, "b-dns", "review_site", "http://no-such-host.invalid/avis.html")
+        _add(store, "c-empty", "review_site", f"{base}/no-verbatims")
+        _add(store, "d-offsite", "review_site", f"{base}/offsite-next")
+        _add(store, "e-allowed", "review_site", f"{base}/offsite-next", allowed_hosts=["localhost"])
+        summary = collect(store, settings)
+    by_name = {r["source"]: r for r in summary["sources"]}
+    assert by_name["a-404"]["status"] == "failed"
+    assert "404" in by_name["a-404"]["errors"][0]
+    assert by_name["b-dns"]["status"] == "failed"
+    assert by_name["c-empty"]["status"] == "warning"
+    assert "no verbatim extracted" in by_name["c-empty"]["errors"][0]
+    # page 1 collected, the next page on another host reported and not fetched
+    assert (by_name["d-offsite"]["status"], by_name["d-offsite"]["new"]) == ("warning", 2)
+    assert "not the source's host" in by_name["d-offsite"]["errors"][0]
+    assert by_name["e-allowed"]["status"] == "ok"
+    assert (summary["failed_sources"], summary["warning_sources"]) == (2, 2)
+    with store.session() as session:
+        sources = {s.name: s for s in session.scalars(select(Source))}
+        assert sources["a-404"].last_error and sources["c-empty"].last_error
+        assert sources["d-offsite"].last_success_at is not None  # a warning still succeeded

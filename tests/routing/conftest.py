@@ -17,7 +17,7 @@ _counter = itertools.count(1)
 
 
 def ensure_source(
-    store: Store, name: str = "forum-ml", kind: str = "forum", brand: str = "Maison Lumière", own: bool = True
+    store: Store, name: str = "reviews-ml", kind: str = "review_site", brand: str = "Maison Lumière", own: bool = True
 ) -> tuple[int, int]:
     from sqlalchemy import select
 
@@ -39,8 +39,8 @@ def add_doc(
     store: Store,
     text: str,
     *,
-    source: str = "forum-ml",
-    kind: str = "forum",
+    source: str = "reviews-ml",
+    kind: str = "review_site",  # the brand's own review page: relevant by construction
     brand: str = "Maison Lumière",
     own: bool = True,
     author: str | None = "a_author1",
@@ -56,11 +56,12 @@ def add_doc(
     analysed: bool = True,
     error: str | None = None,
     model_version: str = "test-1",
+    raw: dict[str, Any] | None = None,
 ) -> int:
     """Insert one document (and its analysis unless ``analysed=False``); returns its id."""
     source_id, brand_id = ensure_source(store, source, kind, brand, own)
     n = next(_counter)
-    raw: dict[str, Any] = {"order_id": order_id} if order_id else {}
+    raw = {**(raw or {}), **({"order_id": order_id} if order_id else {})}
     with store.session() as s:
         doc = Document(
             source_id=source_id,

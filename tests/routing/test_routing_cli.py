@@ -75,7 +75,7 @@ def test_cli_rules_check_reports_line_and_exit_code(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 1
-    assert "line 4" in proc.stderr and "L006" in proc.stderr and "'delivery'" in proc.stderr
+    assert "line 4" in proc.stderr and "L006" in proc.stderr and "delivery, stock" in proc.stderr
     rules.write_text("rules:\n  - name: r\n    then: {team: support, notify: [pager]}\n")
     result = runner.invoke(app, ["rules", "check", str(rules)])
     assert result.exit_code != 0 and "unknown target 'pager'" in str(result.exception)
@@ -87,7 +87,7 @@ def test_cli_rules_check_reports_line_and_exit_code(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_cli_rules_test_with_real_analyzer(sqlite_store: Store) -> None:
     pytest.importorskip("nlp.service")
-    models = Path(__file__).resolve().parents[2] / "models" / "topics.joblib"
+    models = Path(__file__).resolve().parents[2] / "nlp" / "models" / "topics.joblib"
     if not models.exists():
         pytest.skip("the NLP models are not built")
     out = _json(["rules", "test", "default",

@@ -22,7 +22,7 @@ def _inp(**kw: object) -> RoutingInput:
         ("rules:\n  - name: a\n    when:\n      topic_sentiment: {delivry: negative}\n    then: {team: s}\n",
          "line 4: rules.0.when.topic_sentiment: unknown topic 'delivry'; valid topics: delivery, stock"),
         ("rules:\n  - name: a\n    when:\n      topics: [shipping]\n    then: {team: s}\n",
-         "line 4: rules.0.when.topics.0: Input should be 'delivery'"),
+         "line 4: rules.0.when.topics: unknown topic 'shipping'; valid topics: delivery, stock"),
         ("rules:\n  - name: a\n    when:\n      colour: red\n    then: {team: s}\n",
          "line 4: rules.0.when.colour: unknown key 'colour'; valid keys: topics, topic_sentiment"),
         ("rules:\n  - name: a\n    then:\n      team: s\n      priority: P5\n",

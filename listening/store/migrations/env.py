@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from listening.store.models import Base
+from listening.store.schema import include_object, metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata  # every stage's tables (listening.store.schema)
 
 
 def run_migrations_online() -> None:
@@ -28,6 +28,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things in place
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
