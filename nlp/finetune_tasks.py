@@ -318,11 +318,12 @@ def train_aspects(base_dir: Path, examples: list[AspectExample], categories: lis
             best_state = {k: v.detach().clone() for k, v in _trainable_state(tuned).items()}
         if step >= total:
             break
-    if best_state is not None and len(history) > 1:
+    if held and best_state is not None and len(history) > 1:  # no hold-out: keep the last epoch
         _load_trainable_state(tuned, best_state)
     tuned.meta.update({"history": history, "fit_sentences": len(fit), "holdout_sentences": len(held),
                        "train_rows": len(rows), "steps": step, "lr": lr,
-                       "best_epoch": max(history, key=lambda h: h["holdout_f1"] + h["holdout_acc"])["epoch"],
+                       "best_epoch": (max(history, key=lambda h: h["holdout_f1"] + h["holdout_acc"])["epoch"]
+                                      if held else history[-1]["epoch"]),
                        "seconds": round(time.perf_counter() - start, 1)})
     return tuned
 
