@@ -32,6 +32,8 @@ check "realistic set topics" "$j" micro_f1 0.85; check "realistic set delivery r
 check "realistic set small talk given no topic" "$j" smalltalk_no_topic_share 0.95
 j=$(run bench sentiment --format tsv --train "$D/sentiment/allocine_tv_fr/train.tsv" --test "$D/sentiment/allocine_tv_fr/test.tsv"); check "bench Allocine-TV" "$j" accuracy 0.90
 j=$(run bench sentiment --format xlmt --train "$D/sentiment/deft2017_tweets_fr/train" --test "$D/sentiment/deft2017_tweets_fr/test"); check "bench DEFT-2017" "$j" macro_f1 0.65
+# `bench semeval16 --finetune` (issue 12) is not gated: ~12 min per epoch and 1 LoRA epoch scored
+# 0.398 / 0.823 (docs/BENCHMARKS.md "Fine-tuned aspects"); the frozen lines below stay.
 j=$(run bench semeval16 --train "$D/absa/semeval16_fr/train.xml" --test "$D/absa/semeval16_fr/dev.xml")
 check "bench SemEval-16 FR slot1" "$j" slot1_f1 0.65; check "bench SemEval-16 FR slot3" "$j" slot3_acc 0.80
 j=$(run bench semeval16 --train "$D/absa/semeval16_en/train.xml" --test "$D/absa/semeval16_en/dev.xml")

@@ -94,9 +94,25 @@ def _train_result(name: str, path: Path, metrics: dict[str, Any], json_out: bool
 def train_topics_cmd(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (labels + examples); default: journey.")] = None,
     out: OutOpt = None,
+    finetune: Annotated[bool, typer.Option(
+        "--finetune", help="Fine-tune the encoder end to end (LoRA adapter + heads; transformers extra; minutes).")] = False,
+    data: Annotated[Path | None, typer.Option(
+        help='With --finetune: JSONL of {"text", "topics": {topic: sentiment}} (default: the project\'s journey rows).')] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="With --finetune: passes over the rows.")] = 3,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="With --finetune: stop after this many steps (a time budget).")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="With --finetune: torch threads (default: the cores this process may use).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train the topic head for the journey taxonomy or your own taxonomy file."""
+    if finetune:
+        from nlp.finetune_tasks import FinetuneConfig
+        from nlp.finetune_topics import finetune_topics
+
+        config = FinetuneConfig(epochs=epochs, threads=threads, max_steps=max_steps)
+        with console.status("fine-tuning the encoder with topic/sentiment heads"):
+            result = finetune_topics(get_settings(), data, out, config)
+        _report(result, json_out, f"Fine-tuned topics adapter → {result['path']}")
+        return
     from nlp.training import train_topics
 
     path, _head, metrics = train_topics(get_settings(), str(taxonomy) if taxonomy else None, out)
@@ -182,9 +198,17 @@ def eval_topics_cmd(
     gold: Annotated[Path, typer.Argument(
         help='JSONL lines {"text", "topics": [...] or {topic: sentiment}}, or a SemEval-2016 XML '
              "(categories mapped to customer_service, price, product).")],
+    finetuned: Annotated[Path | None, typer.Option(
+        help="Score this `train topics --finetune` adapter folder instead of the shipped heads (JSONL gold only).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Per-topic precision/recall/F1 of the shipped model on a gold file."""
+    if finetuned is not None:
+        from nlp.datasets import read_jsonl
+        from nlp.finetune_topics import eval_finetuned_topics
+
+        _report(eval_finetuned_topics(get_settings(), finetuned, read_jsonl(gold)), json_out, f"Topics on {gold}")
+        return
     from nlp.datasets import read_jsonl, read_semeval
     from nlp.evaluation import SEMEVAL_TO_JOURNEY, cached_analyzer, eval_topics
 
@@ -230,12 +254,34 @@ def bench_sentiment_cmd(
 def bench_semeval_cmd(
     train: Annotated[Path, typer.Option(help="SemEval-2016 task 5 training XML.")],
     test: Annotated[Path, typer.Option(help="SemEval-2016 task 5 XML to score (dev or test).")],
+    finetune: Annotated[bool, typer.Option(
+        "--finetune", help="Also fine-tune the encoder end to end with the task heads (transformers extra; minutes).")] = False,
+    method: Annotated[FinetuneMethod, typer.Option(help="With --finetune: lora adapters or full.")] = FinetuneMethod.lora,
+    epochs: Annotated[int, typer.Option(min=1, help="With --finetune: passes over TRAIN.")] = 3,
+    batch_size: Annotated[int, typer.Option(min=1, help="With --finetune: rows per step.")] = 16,
+    lr: Annotated[float | None, typer.Option(help="With --finetune: encoder learning rate (default 5e-4 lora, 3e-5 full).")] = None,
+    max_length: Annotated[int, typer.Option(min=8, help="With --finetune: tokens per input.")] = 96,
+    lora_r: Annotated[int, typer.Option(min=1, help="With --finetune --method lora: adapter rank.")] = 8,
+    threads: Annotated[int | None, typer.Option(min=1, help="With --finetune: torch threads (default: the cores this process may use).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Aspect category (slot 1 F1) and polarity (slot 3 accuracy) via the custom-taxonomy machinery."""
-    from nlp.evaluation import bench_semeval
+    if not finetune:
+        from nlp.evaluation import bench_semeval
 
-    _report(bench_semeval(get_settings(), train, test), json_out, "SemEval-2016 bench")
+        _report(bench_semeval(get_settings(), train, test), json_out, "SemEval-2016 bench")
+        return
+    from nlp.finetune_tasks import FinetuneConfig, bench_semeval_finetune
+
+    config = FinetuneConfig(method=method.value, epochs=epochs, batch_size=batch_size, lr=lr,
+                            max_length=max_length, lora_r=lora_r, threads=threads)
+    result = bench_semeval_finetune(get_settings(), train, test, config, log=err_console.print)
+    if not json_out:
+        console.print(f"[bold]SemEval-2016 bench[/bold]  {'':14}{'frozen heads':>14}{'fine-tuned':>14}")
+        for key, name in (("slot1_f1", "slot 1 F1"), ("slot3_acc", "slot 3 accuracy")):
+            console.print(f"  {name:<26}{result['frozen_' + key]:>14}{result[key]:>14}")
+        console.print(f"  {'wall time (s)':<26}{result['frozen_wall_s']:>14}{result['finetune_wall_s']:>14}")
+    _report(result, json_out, "Fine-tuned method")
 
 
 
