@@ -59,3 +59,9 @@ class RoutingError(ListeningError):
     """Routing rules or notification targets are invalid."""
 
     code = "L006"
+
+
+class CorrectionError(AnalysisError):
+    """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
+
+    code = "L005"

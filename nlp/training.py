@@ -164,6 +164,7 @@ def robustness_copies() -> tuple[list[str], list[str]]:
 
 
 def sentiment_training_set(extra: list[dict[str, Any]] | None = None,
+                           extra_weight: float = 1.0,
                            ) -> tuple[list[str], list[str], np.ndarray, int, list[str]]:
     """Rows of the document sentiment head: our examples + Amazon (+ ``extra``), then the
     robustness copies. Returns texts, labels, per-row weights (merchant verbatims count
@@ -175,6 +176,8 @@ def sentiment_training_set(extra: list[dict[str, Any]] | None = None,
     copy_texts, copy_labels = robustness_copies()
     merchant = _texts_of(("journey_", "seed_verbatims"))
     weights = np.array([MERCHANT_WEIGHT if t in merchant else 1.0 for t in texts] + [1.0] * len(copy_texts))
+    if extra:  # users' corrections (or other extra rows) come last among the rows before the copies
+        weights[len(texts) - len(extra):len(texts)] = extra_weight
     return texts + copy_texts, labels + copy_labels, weights, len(texts), data
 
 
@@ -215,9 +218,10 @@ def clause_sentiment_rows(settings: Settings, feat: Featurizer) -> tuple[np.ndar
 
 
 def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = SENTIMENT_C,
-                    extra: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+                    extra: list[dict[str, Any]] | None = None,
+                    extra_weight: float = 1.0) -> tuple[Path, dict[str, Any]]:
     out_dir = out_dir or models_dir(settings)
-    all_texts, labels, weights, n, data = sentiment_training_set(extra)
+    all_texts, labels, weights, n, data = sentiment_training_set(extra, extra_weight)
     texts = all_texts[:n]
     aspect_data = [*data, LICENCES["own"] + ": except sentiment_general.jsonl; topic sentiments on the "
                    "one clause naming the topic"]
@@ -250,16 +254,23 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
     return path, metrics
 
 
-def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0) -> tuple[Path, dict[str, Any]]:
+def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0,
+                 extra: list[dict[str, Any]] | None = None,
+                 extra_weight: float = 1.0) -> tuple[Path, dict[str, Any]]:
+    """Intent head; ``extra`` rows ({"text", "intent"}, users' corrections) weigh ``extra_weight``."""
     out_dir = out_dir or models_dir(settings)
     rows = [r for r in datasets.own_examples() if r.get("intent") in INTENTS]
     if not rows:
         raise AnalysisError("no intent training example found", "add nlp/data/*.jsonl files")
     texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
+    weights = np.array([1.0] * len(rows) + [extra_weight] * len(extra or []))
+    texts += [r["text"] for r in extra or []]
+    labels += [r["intent"] for r in extra or []]
     feat = Featurizer.from_settings(settings)
     x, _, items = feat.docs(texts)
     clean = [it.clean_text for it in items]
-    head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean)
+    head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean,
+                        sample_weight=weights)
     metrics = _cv_single(np.hstack([x, lexical_features(clean)]), labels, c)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
     write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
@@ -288,8 +299,8 @@ def _tune_thresholds(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float
 
 
 def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[Any], y: np.ndarray,
-                         labels: list[str], c: float, boost: float,
-                         lexical: bool = True) -> tuple[list[float], dict[str, Any]]:
+                         labels: list[str], c: float, boost: float, lexical: bool = True,
+                         weights: np.ndarray | None = None) -> tuple[list[float], dict[str, Any]]:
     """Per-topic thresholds tuned on out-of-fold scores of the analyzer's own decision rule:
     max(document probability, max over clauses of probability + pattern boost)."""
     from sklearn.model_selection import KFold
@@ -298,7 +309,8 @@ def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[A
     texts = [it.clean_text for it in items]
     for tr, te in KFold(5, shuffle=True, random_state=0).split(x):
         head = train_multilabel("topics", x[tr], y[tr], labels, c=c,
-                                texts=[texts[i] for i in tr] if lexical else None)
+                                texts=[texts[i] for i in tr] if lexical else None,
+                                sample_weight=None if weights is None else weights[tr])
         doc_p = head.proba(x[te], [texts[i] for i in te])
         for k, i in enumerate(te):
             best = doc_p[k].copy()
@@ -359,8 +371,10 @@ OTHER_TOPIC_C = 16.0
 def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
                  c: float | None = None, featurizer: Featurizer | None = None,
                  tax: Taxonomy | None = None, lexical: bool = True,
-                 c_grid: list[float] | None = None) -> tuple[Path, Head, dict[str, Any]]:
+                 c_grid: list[float] | None = None, extra: list[tuple[str, set[str]]] | None = None,
+                 extra_weight: float = 1.0) -> tuple[Path, Head, dict[str, Any]]:
     """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims.
+    ``extra`` rows (text, topic set: users' corrections) weigh ``extra_weight``.
 
     Other taxonomies merge a seed text listed under several topics into one multi-label row.
     With ``c_grid``, C is the value with the best 5-fold CV micro-F1 of the decision rule."""
@@ -370,6 +384,9 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     if c is None:
         c = JOURNEY_TOPIC_C if journey else OTHER_TOPIC_C
     texts, label_sets, data = topic_rows(tax, use_own=journey, merge=not journey)
+    weights = np.array([1.0] * len(texts) + [extra_weight] * len(extra or []))
+    texts += [t for t, _ in extra or []]
+    label_sets += [set(s) & set(tax.labels) for _, s in extra or []]
     too_few = [lab for lab in tax.labels if sum(lab in s for s in label_sets) < 2]
     if too_few:
         raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
@@ -378,18 +395,19 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     x, clauses, items = feat.docs(texts, tax.patterns)
     y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
     thresholds, metrics = _decision_thresholds(x, clauses, items, y, tax.labels, c,
-                                               settings.nlp.pattern_boost, lexical)
+                                               settings.nlp.pattern_boost, lexical, weights)
     if c_grid:  # model selection on the training data only
         by_c = {c: (thresholds, metrics)}
         for other in c_grid:
             if other not in by_c:
                 by_c[other] = _decision_thresholds(x, clauses, items, y, tax.labels, other,
-                                                   settings.nlp.pattern_boost, lexical)
+                                                   settings.nlp.pattern_boost, lexical, weights)
         c = max(by_c, key=lambda k: (by_c[k][1]["cv_micro_f1"], -k))
         thresholds, metrics = by_c[c]
         metrics = {**metrics, "cv_micro_f1_by_C": {str(k): v[1]["cv_micro_f1"] for k, v in by_c.items()}}
     head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds,
-                            texts=[it.clean_text for it in items] if lexical else None)
+                            texts=[it.clean_text for it in items] if lexical else None,
+                            sample_weight=weights)
     head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
                       "patterns": tax.patterns, "urgency_patterns": tax.urgency_patterns})
     metrics.update({"n": len(texts), "C": c, "pattern_boost": settings.nlp.pattern_boost})

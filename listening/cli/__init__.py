@@ -10,6 +10,7 @@ from typer.exceptions import Abort, TyperException
 
 from listening.cli import collect, core
 from listening.cli import extract as extract_cli
+from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
 from listening.errors import ListeningError
@@ -26,6 +27,7 @@ collect.register(app)
 extract_cli.register(app)
 routing_cli.register(app)
 nlp_cli.register(app)
+label_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
