@@ -19,16 +19,16 @@ from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "community": ("overview", "explorer"),
-    "support": ("inbox", "explorer"),
+    "community": ("overview", "explorer", "review"),
+    "support": ("inbox", "explorer", "review"),
     "marketing": ("overview", "competitors", "explorer"),
-    "admin": ("overview", "inbox", "competitors", "explorer", "sources"),
+    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources"),
 }
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "community": (),
-    "support": ("tickets",),
+    "community": ("label",),
+    "support": ("tickets", "label"),
     "marketing": (),
-    "admin": ("tickets", "sources"),
+    "admin": ("tickets", "sources", "label"),
 }
 
 

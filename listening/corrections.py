@@ -381,8 +381,8 @@ def import_jsonl(session: Session, path: Path, tax: TaxonomyRef) -> dict[str, in
 
 def fold(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One training row per verbatim from its corrections (export shape, oldest first): a later
-    value of a field wins. Keys: ``text`` and those of ``topics``, ``sentiment``, ``intent``,
-    ``actionable`` that some correction set."""
+    value of a field wins. Keys: ``text`` and those of ``topics`` (with its ``taxonomy`` when
+    known), ``sentiment``, ``intent``, ``actionable`` that some correction set."""
     merged: dict[Any, dict[str, Any]] = {}
     for r in sorted(rows, key=lambda r: (str(r.get("at") or ""), r.get("id") or 0)):
         key = ("doc", r["document_id"]) if r.get("document_id") is not None else ("text", r["text"])
@@ -391,6 +391,8 @@ def fold(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for name in ("topics", "sentiment", "intent", "actionable"):
             if r.get(name) is not None:
                 out[name] = r[name]
+        if r.get("topics") is not None and r.get("taxonomy"):
+            out["taxonomy"] = r["taxonomy"]  # the topics are names of this taxonomy
     return list(merged.values())
 
 

@@ -36,14 +36,11 @@ def stored_rows(settings: Settings) -> list[dict[str, Any]]:
     from listening.errors import StoreError
     from listening.store import Store
 
-    store = Store.from_settings(settings, read_only=True)
     try:
+        store = Store.from_settings(settings, read_only=True)
         store.check_schema()
     except StoreError:
-        return []
-    finally:
-        store.dispose()
-    store = Store.from_settings(settings, read_only=True)
+        return []  # no store (yet): training needs none
     try:
         with store.session() as session:
             return training_rows(session)
@@ -67,8 +64,17 @@ def correction_rows(
     return list(rows.values())
 
 
-def topic_extra(rows: list[dict[str, Any]]) -> list[tuple[str, set[str]]]:
-    return [(r["text"], set(r["topics"])) for r in rows if r.get("topics") is not None]
+def topic_extra(
+    rows: list[dict[str, Any]], taxonomy: str | None = None
+) -> list[tuple[str, set[str]]]:
+    """(text, topic set) rows; with ``taxonomy``, only topic corrections made against that
+    taxonomy (or against none named: a file without the ``taxonomy`` key)."""
+    return [
+        (r["text"], set(r["topics"]))
+        for r in rows
+        if r.get("topics") is not None
+        and (taxonomy is None or r.get("taxonomy") in (None, taxonomy))
+    ]
 
 
 def sentiment_extra(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import actions, queries, ui
+from dashboards import actions, corrections, queries, ui
 from dashboards.sql import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 
 t = ui.t
@@ -97,6 +97,11 @@ with right:
         f"{t('topic')}: {ui.topic_labels(detail['topics']) or '—'}",
         f"{t('in.urgency')}: " + (", ".join(map(str, ui.as_json(detail["urgency"]) or [])) or "—"),
     ]))
+
+if ui.can("label"):
+    with st.expander(t("co.title")):
+        corrections.correction_form(url, int(detail["document_id"]), corrections.topic_names(detail["topics"]),
+                                    key=f"in_{picked}")
 
 thread = detail["thread"]
 if not thread.empty:

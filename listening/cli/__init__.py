@@ -8,7 +8,7 @@ import sys
 import typer
 from typer.exceptions import Abort, TyperException
 
-from listening.cli import collect, core
+from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
 from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
@@ -28,6 +28,7 @@ extract_cli.register(app)
 routing_cli.register(app)
 nlp_cli.register(app)
 label_cli.register(app)
+calibrate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -115,13 +115,15 @@ def train_topics_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Train the topic head for the journey taxonomy or your own taxonomy file (+ users' corrections)."""
-    from nlp.corrections_training import topic_extra
+    from nlp.corrections_training import correction_rows, topic_extra
+    from nlp.taxonomy import load_taxonomy
     from nlp.training import train_topics
 
     settings = get_settings()
-    extra = topic_extra(_corrections(corrections, stored_corrections))
-    path, _head, metrics = train_topics(settings, str(taxonomy) if taxonomy else None, out,
-                                        extra=extra, extra_weight=settings.nlp.correction_weight)
+    tax = load_taxonomy(taxonomy or settings.nlp.taxonomy or None)
+    extra = topic_extra(correction_rows(settings, corrections, stored_corrections, tax), tax.name)
+    path, _head, metrics = train_topics(settings, out_dir=out, tax=tax, extra=extra,
+                                        extra_weight=settings.nlp.correction_weight)
     metrics["corrections"] = len(extra)
     _train_result("topics", path, metrics, json_out)
 
@@ -281,6 +283,7 @@ def train_all_cmd(out: OutOpt = None, corrections: CorrectionsOpt = None,
     """Train sentiment, topics (journey), intent and urgency in turn (rebuilds the shipped models;
     + users' corrections)."""
     from nlp.corrections_training import counts, intent_extra, sentiment_extra, topic_extra
+    from nlp.taxonomy import load_taxonomy
     from nlp.training import train_intent, train_sentiment, train_topics, train_urgency
 
     settings = get_settings()
@@ -291,7 +294,9 @@ def train_all_cmd(out: OutOpt = None, corrections: CorrectionsOpt = None,
         result["sentiment"] = train_sentiment(settings, out, extra=sentiment_extra(rows) or None,
                                               extra_weight=w)[1]
     with console.status("training topics"):
-        result["topics"] = train_topics(settings, None, out, extra=topic_extra(rows), extra_weight=w)[2]
+        tax = load_taxonomy(settings.nlp.taxonomy or None)
+        result["topics"] = train_topics(settings, None, out, tax=tax, extra=topic_extra(rows, tax.name),
+                                        extra_weight=w)[2]
     with console.status("training intent"):
         result["intent"] = train_intent(settings, out, extra=intent_extra(rows), extra_weight=w)[1]
     with console.status("training urgency"):

@@ -71,3 +71,10 @@ class NLPSettings(BaseModel):
             "page propose to adapt the sentiment head to them."
         ),
     )
+    calibration_ratings_only: bool = Field(
+        default=False,
+        description=(
+            "`listening calibrate propose` and the Sources page adapt the sentiment head on the rated "
+            "reviews alone instead of the project's examples + the rated reviews (faster, less general)."
+        ),
+    )
