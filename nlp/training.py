@@ -233,6 +233,8 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
     metrics = {**_cv_single(x[:n], labels[:n], c, class_weight=None),
                "robustness_copies": len(all_texts) - n, "merchant_weight": MERCHANT_WEIGHT,
                "positive_offset": POSITIVE_OFFSET}
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     head = fit_sentiment_head(x, labels, weights, c)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
     write_card(path.with_suffix(".md"), head, "Document sentiment (3 classes).", data,
@@ -272,6 +274,8 @@ def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0
     head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean,
                         sample_weight=weights)
     metrics = _cv_single(np.hstack([x, lexical_features(clean)]), labels, c)
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
     write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
                [LICENCES["own"]], metrics, "listening train intent --out models")
@@ -411,6 +415,8 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
                       "patterns": tax.patterns, "urgency_patterns": tax.urgency_patterns})
     metrics.update({"n": len(texts), "C": c, "pattern_boost": settings.nlp.pattern_boost})
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     path = _finish(head, out_dir, feat, {lab: int(y[:, j].sum()) for j, lab in enumerate(tax.labels)})
     write_card(path.with_suffix(".md"), head, f"Topics of the `{tax.name}` taxonomy (multi-label).",
                data, metrics, "listening train topics --out models")
