@@ -5,7 +5,8 @@ fixed seed, stratified on the first gold topic ("none" for no topic), into a poo
 held-out slice. For each N, the first N pool items (a fixed shuffle) become corrections
 (their gold topics, sentiment and intent, as a user fixing every field would give), are added
 to the shipped training rows with weight W (``nlp.correction_weight`` unless --weight), and
-the topic, sentiment and intent heads are retrained (urgency keeps the shipped head). The
+the topic, document sentiment and intent heads are retrained (urgency and the per-topic
+sentiment head keep the shipped ones). The
 held-out slice is then analysed by the full pipeline. Printed per N: topics micro-F1,
 delivery recall, document sentiment accuracy, intent accuracy, and actionable accuracy
 against a gold derived from the labels (any urgency, or intent complaint/question). The
@@ -91,11 +92,28 @@ def with_models(settings: Settings, folder: Path) -> Settings:
 
 
 def train(settings: Settings, corrections: list[dict[str, Any]], weight: float) -> None:
+    """Topics and intent as `listening train` does; the document sentiment head with the
+    shipped recipe (rows, weights, C, offset) but without its cross-validation report, and the
+    per-topic (aspect) sentiment head stays the shipped one: corrections do not train it."""
     from nlp.corrections_training import intent_extra, sentiment_extra, topic_extra
-    from nlp.training import train_intent, train_sentiment, train_topics
+    from nlp.pipeline import SENTIMENTS, models_dir
+    from nlp.training import (
+        Featurizer,
+        _finish,
+        fit_sentiment_head,
+        sentiment_training_set,
+        train_intent,
+        train_topics,
+    )
 
-    train_topics(settings, extra=topic_extra(corrections), extra_weight=weight)
-    train_sentiment(settings, extra=sentiment_extra(corrections) or None, extra_weight=weight)
+    feat = Featurizer.from_settings(settings)
+    train_topics(settings, featurizer=feat, extra=topic_extra(corrections), extra_weight=weight)
+    texts, labels, weights, _n, _data = sentiment_training_set(
+        sentiment_extra(corrections) or None, weight
+    )
+    x, _, _ = feat.docs(texts)
+    head = fit_sentiment_head(x, labels, weights)
+    _finish(head, models_dir(settings), feat, {s: labels.count(s) for s in SENTIMENTS})
     train_intent(settings, extra=intent_extra(corrections), extra_weight=weight)
 
 
