@@ -114,9 +114,10 @@ def label(
         with store.session() as session:
             n = corrections.export_jsonl(session, file)  # type: ignore[arg-type]
         result: dict[str, Any] = {"exported": n, "path": str(file)}
-        console.print(f"Exported {n} correction(s) to {file}.") if not json_out else print_json(
-            result
-        )
+        if json_out:
+            print_json(result)
+        else:
+            console.print(f"Exported {n} correction(s) to {file}.")
         return
     if target == "import":
         tax = active_taxonomy()
@@ -124,7 +125,10 @@ def label(
         with store.session() as session:
             result = corrections.import_jsonl(session, file, tax)  # type: ignore[arg-type]
         msg = f"Imported {result['imported']} correction(s), {result['already_present']} already present."
-        console.print(msg) if not json_out else print_json(result)
+        if json_out:
+            print_json(result)
+        else:
+            console.print(msg)
         return
     if target in ("list", "review"):
         store = open_store(read_only=True)
