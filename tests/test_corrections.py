@@ -117,6 +117,7 @@ def test_corrections_record_resolves_topics_against_the_analysis(store: Store) -
             "text": "Colis en retard et trop cher.",
             "topics": ["delivery", "price"],
             "sentiment": "negative",
+            "taxonomy": "journey",
         }
     ]
 
@@ -176,6 +177,7 @@ def test_corrections_survive_the_document_and_round_trip_jsonl(
         "actionable": False,
         "intent": "complaint",
         "topics": ["payment", "returns"],
+        "taxonomy": "journey",
     }
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [line["actor"] for line in lines] == ["alice", "bob", "bob"]
