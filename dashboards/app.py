@@ -18,6 +18,7 @@ PAGE_ICONS = {
     "inbox": ":material/inbox:",
     "competitors": ":material/compare_arrows:",
     "explorer": ":material/search:",
+    "review": ":material/rule:",
     "sources": ":material/rss_feed:",
 }
 

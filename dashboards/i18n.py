@@ -217,6 +217,38 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth.role": ("Rôle : {role}", "Role: {role}"),
     "auth.logout": ("Se déconnecter", "Sign out"),
     "auth.denied": ("Votre rôle ne permet pas cette action.", "Your role does not allow this action."),
+    # corrections (dashboards/corrections.py)
+    "page.review": ("À revoir", "To review"),
+    "co.title": ("Corriger l'analyse", "Correct the analysis"),
+    "co.pick": ("Verbatim à corriger", "Verbatim to correct"),
+    "co.not_actionable": ("Pas de ticket nécessaire", "No ticket needed"),
+    "co.save": ("Enregistrer la correction", "Save the correction"),
+    "co.nothing": ("Rien n'a été changé.", "Nothing was changed."),
+    "co.saved": ("Correction #{id} du verbatim #{doc} enregistrée ; le prochain `listening train` en tiendra compte.",
+                 "Correction #{id} of verbatim #{doc} saved; the next `listening train` learns from it."),
+    "co.priority": ("incertitude", "uncertainty"),
+    "co.review_help": (
+        "Verbatims récents dont l'analyse est la moins sûre (thème juste au-dessus de son seuil, "
+        "sentiment à pile ou face), non encore corrigés : les corriger apprend le plus aux modèles.",
+        "Recent verbatims whose analysis is least sure (a topic just above its threshold, a coin-toss "
+        "sentiment), not yet corrected: correcting them teaches the models the most."),
+    "co.review_empty": ("Aucun verbatim analysé à revoir.", "No analysed verbatim to review."),
+    # calibration from star ratings (dashboards/calibration.py)
+    "ca.title": ("Adapter le sentiment à vos notes", "Adapt sentiment to your ratings"),
+    "ca.notice": ("{n} avis notés : adapter le modèle de sentiment à ces notes peut l'améliorer. "
+                  "Mesurez d'abord l'effet sur une partie des avis mise de côté ; rien n'est appliqué sans vous.",
+                  "{n} rated reviews: adapting the sentiment model to these ratings may improve it. Measure "
+                  "the effect on held-out reviews first; nothing is applied without you."),
+    "ca.measure": ("Mesurer", "Measure"),
+    "ca.measuring": ("Calcul en cours…", "Working…"),
+    "ca.result": ("{n} avis notés : adapter le sentiment changerait la précision sur {held} avis mis de côté "
+                  "de {before} à {after} (macro-F1 {f1_before} → {f1_after}).",
+                  "{n} rated reviews: adapting sentiment would change held-out accuracy {before} -> {after} "
+                  "(macro-F1 {f1_before} -> {f1_after}, {held} held-out reviews)."),
+    "ca.worse": ("Non proposé : le modèle adapté serait moins bon.", "Not proposed: the adapted model would be worse."),
+    "ca.apply": ("Appliquer", "Apply"),
+    "ca.applied": ("Modèle de sentiment adapté enregistré ({path}) ; relancez `listening analyze`.",
+                   "Adapted sentiment model saved ({path}); run `listening analyze` again."),
 }
 
 

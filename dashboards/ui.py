@@ -21,16 +21,16 @@ from listening.store.models import SOURCE_KINDS
 from listening.taxonomy import TopicSet, load_topics
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "community": ("overview", "explorer"),
-    "support": ("inbox", "explorer"),
+    "community": ("overview", "explorer", "review"),
+    "support": ("inbox", "explorer", "review"),
     "marketing": ("overview", "competitors", "explorer"),
-    "admin": ("overview", "inbox", "competitors", "explorer", "sources"),
+    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources"),
 }
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "community": (),
-    "support": ("tickets",),
+    "community": ("label",),
+    "support": ("tickets", "label"),
     "marketing": (),
-    "admin": ("tickets", "sources"),
+    "admin": ("tickets", "sources", "label"),
 }
 
 

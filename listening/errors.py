@@ -65,3 +65,9 @@ class WorkerError(ListeningError):
     """The distributed workers cannot start: broker unreachable, wrong queue, SQLite store."""
 
     code = "L007"
+
+
+class CorrectionError(AnalysisError):
+    """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
+
+    code = "L005"

@@ -140,11 +140,14 @@ def _select(x_base: np.ndarray, y_base: list[str], x_rated: np.ndarray, y_rated:
 
 
 def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
-                           out: Path | None, ratings_only: bool = False) -> dict[str, Any]:
+                           out: Path | None, ratings_only: bool = False,
+                           rows: list[dict[str, Any]] | None = None,
+                           apply: bool = True) -> dict[str, Any]:
     """Adapt the document sentiment head to rated reviews and report the gain on a held-out
     20 % slice. The way the rated reviews are used (with or without the project's examples,
-    their weight, C) is chosen by cross-validation on the other 80 % only."""
-    rows = rated_rows(settings, ratings_file)
+    their weight, C) is chosen by cross-validation on the other 80 % only. ``rows`` (with their
+    ``sentiment``) replace the store / file; without ``apply`` nothing is saved (a proposal)."""
+    rows = rows if rows is not None else rated_rows(settings, ratings_file)
     if len(rows) < MIN_RATED:
         raise AnalysisError(
             f"only {len(rows)} rated review(s) found, at least {MIN_RATED} are needed",
@@ -169,7 +172,7 @@ def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
     result: dict[str, Any] = {"rated": len(rows), "held_out": len(held_rows), "variant": variant[0],
                               "cv_macro_f1": cv, "before": before, "after": after,
                               "gain_macro_f1": gain, "saved": False}
-    if gain >= 0:
+    if gain >= 0 and apply:
         x_all = np.vstack([x_train, x_held])
         head = _fit(x_base, base_labels, x_all, y_train + gold, variant[1], variant[2])
         head.meta.update({"version": f"sentiment-ratings-{variant[0]}",

@@ -157,9 +157,11 @@ def word_vectorizer(texts: list[str]) -> Any:
 
 
 def train_multilabel(name: str, x: np.ndarray, y: np.ndarray, labels: list[str], c: float = 2.0,
-                     thresholds: list[float] | None = None, texts: list[str] | None = None) -> Head:
+                     thresholds: list[float] | None = None, texts: list[str] | None = None,
+                     sample_weight: np.ndarray | None = None) -> Head:
     """One logistic regression per label (one-vs-rest); ``y`` is a 0/1 matrix. With
-    ``texts``, word TF-IDF features are fused with the embeddings."""
+    ``texts``, word TF-IDF features are fused with the embeddings; ``sample_weight`` weighs
+    rows (users' corrections)."""
     from sklearn.linear_model import LogisticRegression
 
     models: list[Any] = []
@@ -173,6 +175,6 @@ def train_multilabel(name: str, x: np.ndarray, y: np.ndarray, labels: list[str],
             models.append(float(col[0]))
             continue
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-        model.fit(feats, col)
+        model.fit(feats, col, sample_weight=sample_weight)
         models.append(model)
     return head

@@ -184,6 +184,7 @@ def robustness_copies() -> tuple[list[str], list[str]]:
 
 
 def sentiment_training_set(extra: list[dict[str, Any]] | None = None, film_weight: float | None = None,
+                           extra_weight: float = 1.0,
                            ) -> tuple[list[str], list[str], np.ndarray, int, list[str]]:
     """Rows of the document sentiment head: our examples + Amazon + the MIT film reviews
     (+ ``extra``), then the robustness copies. Returns texts, labels, per-row weights (merchant
@@ -199,6 +200,8 @@ def sentiment_training_set(extra: list[dict[str, Any]] | None = None, film_weigh
     films = {r["text"] for r in datasets.film_reviews()} if film_weight > 0 else set()
     weights = np.array([MERCHANT_WEIGHT if t in merchant else film_weight if t in films else 1.0
                         for t in texts] + [1.0] * len(copy_texts))
+    if extra:  # users' corrections (or other extra rows) come last among the rows before the copies
+        weights[len(texts) - len(extra):len(texts)] = extra_weight
     return texts + copy_texts, labels + copy_labels, weights, len(texts), data
 
 
@@ -243,9 +246,10 @@ def clause_sentiment_rows(settings: Settings, feat: Featurizer) -> tuple[np.ndar
 
 
 def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = SENTIMENT_C,
-                    extra: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+                    extra: list[dict[str, Any]] | None = None,
+                    extra_weight: float = 1.0) -> tuple[Path, dict[str, Any]]:
     out_dir = out_dir or models_dir(settings)
-    all_texts, labels, weights, n, data = sentiment_training_set(extra)
+    all_texts, labels, weights, n, data = sentiment_training_set(extra, extra_weight=extra_weight)
     texts = all_texts[:n]
     aspect_data = [d for d in data if ASPECT_FILMS or d != LICENCES["films"]]
     aspect_data.append(LICENCES["own"] + ": except sentiment_general.jsonl; topic sentiments on the "
@@ -260,6 +264,8 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
                "robustness_copies": len(all_texts) - n, "merchant_weight": MERCHANT_WEIGHT,
                "film_weight": FILM_WEIGHT, "film_rows": int(sum(t in films for t in texts)),
                "positive_offset": POSITIVE_OFFSET, "neutral_offset": NEUTRAL_OFFSET}
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     head = fit_sentiment_head(x, labels, weights, c)
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in SENTIMENTS})
     write_card(path.with_suffix(".md"), head, "Document sentiment (3 classes).", data,
@@ -282,7 +288,10 @@ def train_sentiment(settings: Settings, out_dir: Path | None = None, c: float = 
     return path, metrics
 
 
-def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0) -> tuple[Path, dict[str, Any]]:
+def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0,
+                 extra: list[dict[str, Any]] | None = None,
+                 extra_weight: float = 1.0) -> tuple[Path, dict[str, Any]]:
+    """Intent head; ``extra`` rows ({"text", "intent"}, users' corrections) weigh ``extra_weight``."""
     out_dir = out_dir or models_dir(settings)
     rows = [r for r in datasets.own_examples() if r.get("intent") in INTENTS]
     if not rows:
@@ -290,13 +299,19 @@ def train_intent(settings: Settings, out_dir: Path | None = None, c: float = 2.0
     n = len(rows)
     rows = rows + [copy for _i, copy in messy_copies(rows)]  # chat-style copies (nlp/augment.py)
     texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
+    weights = np.array([1.0] * len(rows) + [extra_weight] * len(extra or []))
+    texts += [r["text"] for r in extra or []]
+    labels += [r["intent"] for r in extra or []]
     feat = Featurizer.from_settings(settings)
     x, _, items = feat.docs(texts)
     clean = [it.clean_text for it in items]
-    head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean)
+    head = train_single("intent", x, labels, INTENTS, c=c, lexical=True, texts=clean,
+                        sample_weight=weights)
     # CV on the rows as written (a copy in another fold than its original would leak)
     metrics = {**_cv_single(np.hstack([x[:n], lexical_features(clean[:n])]), labels[:n], c),
                "messy_copies": len(rows) - n}
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     path = _finish(head, out_dir, feat, {s: labels.count(s) for s in INTENTS})
     write_card(path.with_suffix(".md"), head, "Intent: complaint, question, praise, suggestion, other.",
                [LICENCES["own"]], metrics, "listening train intent --out nlp/models")
@@ -325,7 +340,8 @@ def _tune_thresholds(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float
 
 def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[Any], y: np.ndarray,
                          labels: list[str], c: float, boost: float, lexical: bool = True,
-                         groups: list[int] | None = None) -> tuple[list[float], dict[str, Any]]:
+                         groups: list[int] | None = None,
+                         weights: np.ndarray | None = None) -> tuple[list[float], dict[str, Any]]:
     """Per-topic thresholds tuned on out-of-fold scores of the analyzer's own decision rule:
     max(document probability, max over clauses of probability + pattern boost). Rows of one
     ``groups`` value (a text and its messy copy) stay in the same fold."""
@@ -337,7 +353,8 @@ def _decision_thresholds(x: np.ndarray, clauses: list[np.ndarray], items: list[A
              else KFold(5, shuffle=True, random_state=0).split(x))
     for tr, te in folds:
         head = train_multilabel("topics", x[tr], y[tr], labels, c=c,
-                                texts=[texts[i] for i in tr] if lexical else None)
+                                texts=[texts[i] for i in tr] if lexical else None,
+                                sample_weight=None if weights is None else weights[tr])
         doc_p = head.proba(x[te], [texts[i] for i in te])
         for k, i in enumerate(te):
             best = doc_p[k].copy()
@@ -398,8 +415,10 @@ OTHER_TOPIC_C = 16.0
 def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
                  c: float | None = None, featurizer: Featurizer | None = None,
                  tax: Taxonomy | None = None, lexical: bool = True,
-                 c_grid: list[float] | None = None) -> tuple[Path, Head, dict[str, Any]]:
+                 c_grid: list[float] | None = None, extra: list[tuple[str, set[str]]] | None = None,
+                 extra_weight: float = 1.0) -> tuple[Path, Head, dict[str, Any]]:
     """Topic head for a taxonomy; the journey taxonomy also learns from our own verbatims.
+    ``extra`` rows (text, topic set: users' corrections) weigh ``extra_weight``.
 
     Other taxonomies merge a seed text listed under several topics into one multi-label row.
     With ``c_grid``, C is the value with the best 5-fold CV micro-F1 of the decision rule."""
@@ -418,6 +437,10 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
             label_sets.append(set(datasets.topics_of(copy)) & set(tax.labels))
             groups.append(where[own[i]["text"]])
         data.append(LICENCES["own"] + ": messy chat-style copies of the French texts (nlp/augment.py)")
+    weights = np.array([1.0] * len(texts) + [extra_weight] * len(extra or []))
+    groups += list(range(len(texts), len(texts) + len(extra or [])))
+    texts += [t for t, _ in extra or []]
+    label_sets += [set(s) & set(tax.labels) for _, s in extra or []]
     too_few = [lab for lab in tax.labels if sum(lab in s for s in label_sets) < 2]
     if too_few:
         raise AnalysisError(f"topic(s) with fewer than 2 examples: {', '.join(too_few)}",
@@ -426,21 +449,24 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     x, clauses, items = feat.docs(texts, tax.patterns)
     y = np.array([[1 if lab in s else 0 for lab in tax.labels] for s in label_sets])
     thresholds, metrics = _decision_thresholds(x, clauses, items, y, tax.labels, c,
-                                               settings.nlp.pattern_boost, lexical, groups)
+                                               settings.nlp.pattern_boost, lexical, groups, weights)
     if c_grid:  # model selection on the training data only
         by_c = {c: (thresholds, metrics)}
         for other in c_grid:
             if other not in by_c:
                 by_c[other] = _decision_thresholds(x, clauses, items, y, tax.labels, other,
-                                                   settings.nlp.pattern_boost, lexical, groups)
+                                                   settings.nlp.pattern_boost, lexical, groups, weights)
         c = max(by_c, key=lambda k: (by_c[k][1]["cv_micro_f1"], -k))
         thresholds, metrics = by_c[c]
         metrics = {**metrics, "cv_micro_f1_by_C": {str(k): v[1]["cv_micro_f1"] for k, v in by_c.items()}}
     head = train_multilabel("topics", x, y, tax.labels, c=c, thresholds=thresholds,
-                            texts=[it.clean_text for it in items] if lexical else None)
+                            texts=[it.clean_text for it in items] if lexical else None,
+                            sample_weight=weights)
     head.meta.update({"taxonomy": tax.name, "taxonomy_digest": tax.digest,
                       "patterns": tax.patterns, "urgency_patterns": tax.urgency_patterns})
     metrics.update({"n": len(texts), "C": c, "pattern_boost": settings.nlp.pattern_boost})
+    if extra:
+        metrics.update({"corrections": len(extra), "correction_weight": extra_weight})
     path = _finish(head, out_dir, feat, {lab: int(y[:, j].sum()) for j, lab in enumerate(tax.labels)})
     write_card(path.with_suffix(".md"), head, f"Topics of the `{tax.name}` taxonomy (multi-label).",
                data, metrics, "listening train topics --out nlp/models")

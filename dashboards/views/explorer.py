@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from dashboards import queries, ui
+from dashboards import corrections, queries, ui
 
 t = ui.t
 url = ui.require_store()
@@ -55,3 +55,5 @@ for row in results.itertuples():
         st.markdown(ui.highlighted_markdown(text, marks, max_chars=1500))
         if isinstance(row.url, str) and row.url.startswith(("http://", "https://")):
             st.link_button(t("open_source"), row.url, key=f"ex_lnk_{row.id}")
+
+corrections.correct_results(url, results)

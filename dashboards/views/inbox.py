@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import actions, channels, queries, ui
+from dashboards import actions, channels, corrections, queries, ui
 from dashboards.sql import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 from listening.errors import ListeningError
 
@@ -108,6 +108,11 @@ with right:
     if channels.is_channel(detail["kind"]):
         state = channels.reply_state([str(a) for a in detail["events"]["action"]])
         st.markdown(t("in.reply_state", state=t(f"in.reply_{state or 'none'}")))
+
+if ui.can("label"):
+    with st.expander(t("co.title")):
+        corrections.correction_form(url, int(detail["document_id"]), corrections.topic_names(detail["topics"]),
+                                    key=f"in_{picked}")
 
 thread = detail["thread"]
 if not thread.empty:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dashboards import actions, queries, ui
+from dashboards import actions, calibration, queries, ui
 from listening.errors import ListeningError
 from listening.store.models import SOURCE_KINDS
 from listening.store.sources import SourceSpec
@@ -17,6 +17,7 @@ st.title(t("page.sources"))
 for kind, message in st.session_state.pop("so_flash", []):
     (st.success if kind == "ok" else st.error)(message)
 
+calibration.ratings_notice(url)
 health = queries.source_health(url)
 st.subheader(t("so.health"))
 if health.empty:

@@ -8,8 +8,9 @@ import sys
 import typer
 from typer.exceptions import Abort, TyperException
 
-from listening.cli import collect, core
+from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
+from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
 from listening.cli import workers as workers_cli
@@ -28,6 +29,8 @@ extract_cli.register(app)
 routing_cli.register(app)
 nlp_cli.register(app)
 workers_cli.register(app)
+label_cli.register(app)
+calibrate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,16 @@ OutOpt = Annotated[
     typer.Option("--out", help="Folder for the trained head (default: LISTENING_NLP__MODELS_DIR or <data_dir>/models)."),
 ]
 
+CorrectionsOpt = Annotated[
+    Path | None,
+    typer.Option("--corrections", help="Corrections JSONL (`listening label export` shape) to train on too."),
+]
+StoredOpt = Annotated[
+    bool,
+    typer.Option("--stored-corrections/--no-stored-corrections",
+                 help="Train on the corrections stored in the store (`listening label`)."),
+]
+
 train_app = typer.Typer(help="Train the NLP heads (seconds on CPU).", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the shipped models on a labelled file.", no_args_is_help=True)
 bench_app = typer.Typer(help="Measure the training method: train on TRAIN, score TEST.", no_args_is_help=True)
@@ -83,6 +93,12 @@ def analyze_text(
     _report(result, json_out, "Analysis")
 
 
+def _corrections(file: Path | None, stored: bool) -> list[dict[str, Any]]:
+    from nlp.corrections_training import correction_rows
+
+    return correction_rows(get_settings(), file, stored)
+
+
 def _train_result(name: str, path: Path, metrics: dict[str, Any], json_out: bool) -> None:
     result = {"head": name, "path": str(path), "metrics": metrics}
     if not json_out:
@@ -101,9 +117,11 @@ def train_topics_cmd(
     epochs: Annotated[int, typer.Option(min=1, help="With --finetune: passes over the rows.")] = 3,
     max_steps: Annotated[int | None, typer.Option(min=1, help="With --finetune: stop after this many steps (a time budget).")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="With --finetune: torch threads (default: the cores this process may use).")] = None,
+    corrections: CorrectionsOpt = None,
+    stored_corrections: StoredOpt = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Train the topic head for the journey taxonomy or your own taxonomy file."""
+    """Train the topic head for the journey taxonomy or your own taxonomy file (+ users' corrections)."""
     if finetune:
         from nlp.finetune_tasks import FinetuneConfig
         from nlp.finetune_topics import finetune_topics
@@ -113,9 +131,16 @@ def train_topics_cmd(
             result = finetune_topics(get_settings(), data, out, config)
         _report(result, json_out, f"Fine-tuned topics adapter → {result['path']}")
         return
+    from nlp.corrections_training import correction_rows, topic_extra
+    from nlp.taxonomy import load_taxonomy
     from nlp.training import train_topics
 
-    path, _head, metrics = train_topics(get_settings(), str(taxonomy) if taxonomy else None, out)
+    settings = get_settings()
+    tax = load_taxonomy(taxonomy or settings.nlp.taxonomy or None)
+    extra = topic_extra(correction_rows(settings, corrections, stored_corrections, tax), tax.name)
+    path, _head, metrics = train_topics(settings, out_dir=out, tax=tax, extra=extra,
+                                        extra_weight=settings.nlp.correction_weight)
+    metrics["corrections"] = len(extra)
     _train_result("topics", path, metrics, json_out)
 
 
@@ -128,10 +153,13 @@ def train_sentiment_cmd(
     ratings_only: Annotated[bool, typer.Option(
         "--ratings-only", help="With ratings: train on the rated reviews alone (not + the project's examples).")] = False,
     out: OutOpt = None,
+    corrections: CorrectionsOpt = None,
+    stored_corrections: StoredOpt = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Train the 3-class sentiment head (optionally calibrated on rated reviews)."""
+    """Train the 3-class sentiment head (+ users' corrections; optionally calibrated on rated reviews)."""
     from nlp.calibration import calibrate_from_ratings
+    from nlp.corrections_training import sentiment_extra
     from nlp.training import train_sentiment
 
     settings = get_settings()
@@ -139,16 +167,25 @@ def train_sentiment_cmd(
         result = calibrate_from_ratings(settings, ratings_file, out, ratings_only)
         _report(result, json_out, "Calibration from ratings")
         return
-    path, metrics = train_sentiment(settings, out)
+    extra = sentiment_extra(_corrections(corrections, stored_corrections))
+    path, metrics = train_sentiment(settings, out, extra=extra or None,
+                                    extra_weight=settings.nlp.correction_weight)
+    metrics["corrections"] = len(extra)
     _train_result("sentiment", path, metrics, json_out)
 
 
 @train_app.command("intent")
-def train_intent_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
-    """Train the intent head (complaint, question, praise, suggestion, other)."""
+def train_intent_cmd(out: OutOpt = None, corrections: CorrectionsOpt = None,
+                     stored_corrections: StoredOpt = True, json_out: JsonOpt = False) -> None:
+    """Train the intent head (complaint, question, praise, suggestion, other; + users' corrections,
+    a not-actionable one counting as 'other')."""
+    from nlp.corrections_training import intent_extra
     from nlp.training import train_intent
 
-    path, metrics = train_intent(get_settings(), out)
+    settings = get_settings()
+    extra = intent_extra(_corrections(corrections, stored_corrections))
+    path, metrics = train_intent(settings, out, extra=extra, extra_weight=settings.nlp.correction_weight)
+    metrics["corrections"] = len(extra)
     _train_result("intent", path, metrics, json_out)
 
 
@@ -287,18 +324,27 @@ def bench_semeval_cmd(
 
 
 @train_app.command("all")
-def train_all_cmd(out: OutOpt = None, json_out: JsonOpt = False) -> None:
-    """Train sentiment, topics (journey), intent and urgency in turn (rebuilds the shipped models)."""
+def train_all_cmd(out: OutOpt = None, corrections: CorrectionsOpt = None,
+                  stored_corrections: StoredOpt = True, json_out: JsonOpt = False) -> None:
+    """Train sentiment, topics (journey), intent and urgency in turn (rebuilds the shipped models;
+    + users' corrections)."""
+    from nlp.corrections_training import counts, intent_extra, sentiment_extra, topic_extra
+    from nlp.taxonomy import load_taxonomy
     from nlp.training import train_intent, train_sentiment, train_topics, train_urgency
 
     settings = get_settings()
-    result: dict[str, Any] = {}
+    rows = _corrections(corrections, stored_corrections)
+    w = settings.nlp.correction_weight
+    result: dict[str, Any] = {"corrections": counts(rows)}
     with console.status("training sentiment"):
-        result["sentiment"] = train_sentiment(settings, out)[1]
+        result["sentiment"] = train_sentiment(settings, out, extra=sentiment_extra(rows) or None,
+                                              extra_weight=w)[1]
     with console.status("training topics"):
-        result["topics"] = train_topics(settings, None, out)[2]
+        tax = load_taxonomy(settings.nlp.taxonomy or None)
+        result["topics"] = train_topics(settings, None, out, tax=tax, extra=topic_extra(rows, tax.name),
+                                        extra_weight=w)[2]
     with console.status("training intent"):
-        result["intent"] = train_intent(settings, out)[1]
+        result["intent"] = train_intent(settings, out, extra=intent_extra(rows), extra_weight=w)[1]
     with console.status("training urgency"):
         result["urgency"] = train_urgency(settings, out)[1]
     console.print("Trained 4 heads.")

@@ -73,3 +73,24 @@ class NLPSettings(BaseModel):
         default=True,
         description="Cache embeddings on disk under <data_dir>/cache for eval/bench/train commands (not for analyze).",
     )
+    correction_weight: float = Field(
+        default=3.0, ge=0.0,
+        description=(
+            "Weight of a user's correction (`listening label`, dashboard, Inbox) as a training row of "
+            "`listening train` against one shipped example (learning curve in docs/BENCHMARKS.md)."
+        ),
+    )
+    calibration_min_ratings: int = Field(
+        default=50, ge=20,
+        description=(
+            "Fewest rated reviews in the store before `listening calibrate propose` and the Sources "
+            "page propose to adapt the sentiment head to them."
+        ),
+    )
+    calibration_ratings_only: bool = Field(
+        default=False,
+        description=(
+            "`listening calibrate propose` and the Sources page adapt the sentiment head on the rated "
+            "reviews alone instead of the project's examples + the rated reviews (faster, less general)."
+        ),
+    )

@@ -114,13 +114,21 @@ def close(session: Session, ticket_id: int, actor: str, note: str = "") -> Ticke
     return ticket
 
 
-def ignore(session: Session, ticket_id: int, actor: str, note: str = "") -> Ticket:
-    """Mark the ticket as not needing an answer (spam, off-topic, duplicate)."""
+def ignore(session: Session, ticket_id: int, actor: str, note: str = "", train: bool = True) -> Ticket:
+    """Mark the ticket as not needing an answer (spam, off-topic, duplicate). With ``train``
+    (default) this also records a "not actionable" correction of its verbatim, which
+    `listening train intent` learns from (see listening/corrections.py)."""
     ticket = get_ticket(session, ticket_id)
     actor = _actor(actor)
     _require(ticket, OPEN_STATUSES, "ignore")
     ticket.status = "ignored"
     record_event(session, ticket, actor, "ignored", {"note": note.strip()} if note.strip() else {})
+    if train:
+        from listening.corrections import CorrectionIn, TaxonomyRef, record_correction
+
+        record_correction(session, CorrectionIn(actor=actor, document_id=ticket.document_id,
+                                                actionable=False, note=note or None, origin="inbox"),
+                          TaxonomyRef("", ()))
     return ticket
 
 

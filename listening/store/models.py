@@ -2,8 +2,9 @@
 
 Who writes what (see docs/ARCHITECTURE.md): collectors write ``sources`` health,
 ``documents`` and ``runs``; the NLP stage writes ``analyses``; routing writes
-``tickets`` and ``ticket_events``; the dashboard only reads (and enqueues crawls
-through ``sources.next_run_at``).
+``tickets`` and ``ticket_events``; users' corrections (CLI, dashboard, inbox) write
+``corrections``; the dashboard otherwise only reads (and enqueues crawls through
+``sources.next_run_at``).
 """
 
 from __future__ import annotations
@@ -236,3 +237,35 @@ class Run(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
 
     source: Mapped[Source | None] = relationship()
+
+
+class Correction(Base):
+    """A user's fix of what the pipeline understood of a verbatim (retraining data).
+
+    ``text`` is a snapshot of the verbatim: when the document is deleted, ``document_id``
+    becomes NULL and the correction still trains the heads. ``topics`` is the resulting topic
+    set (the analysis' topics + ``topics_added`` - ``topics_removed``) or NULL when the
+    topics were not corrected; ``sentiment``, ``intent`` and ``actionable`` are NULL when not
+    corrected.
+    """
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        Index("ix_corrections_document_id", "document_id"),
+        Index("ix_corrections_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    origin: Mapped[str] = mapped_column(String(16), default="cli")  # cli|dashboard|inbox|import
+    taxonomy: Mapped[str | None] = mapped_column(String(200))
+    topics_added: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    topics_removed: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[Any] | None] = mapped_column(JSON)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    intent: Mapped[str | None] = mapped_column(String(20))
+    actionable: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from listening.settings import get_settings
 from listening.store import Store
 
-PAGES = ("overview", "inbox", "competitors", "explorer", "sources")
+PAGES = ("overview", "inbox", "competitors", "explorer", "review", "sources")
 
 
 def texts(at: AppTest) -> str:
@@ -126,7 +126,7 @@ def test_dashboard_login_limits_pages_by_role(seeded: dict[str, Any], monkeypatc
     no_exception(at)
     assert at.title[0].value == "Boîte de réception"  # support lands on the inbox
     assert "Rôle : support" in texts(at)
-    with pytest.raises(ValueError, match="Known pages: .*inbox.py.*explorer.py'\\]"):
+    with pytest.raises(ValueError, match="Known pages: .*inbox.py.*explorer.py.*review.py'\\]"):
         at.switch_page("views/sources.py")  # not registered for the support role
     at.switch_page("views/inbox.py").run()
     assert at.form  # support may act on tickets
