@@ -23,8 +23,10 @@ check() {  # check NAME JSON KEY TARGET [FLOOR]
 }
 run() { "$L" "$@" --json | tail -n 1; }
 
-j=$(run eval sentiment --format tsv "$D/sentiment/allocine_tv_fr/test.tsv"); check "shipped Allocine-TV test" "$j" accuracy 0.85 0.80
-j=$(run eval sentiment --format xlmt "$D/sentiment/deft2017_tweets_fr" --split test); check "shipped DEFT-2017 test" "$j" macro_f1 0.55 0.50
+# shipped sentiment (issue 18): DEFT is a hard target (0.555 with the MIT film reviews); Allociné-TV
+# (0.826) still misses 0.88 by 0.054, so it keeps a regression floor (figure minus noise)
+j=$(run eval sentiment --format tsv "$D/sentiment/allocine_tv_fr/test.tsv"); check "shipped Allocine-TV test" "$j" accuracy 0.88 0.80
+j=$(run eval sentiment --format xlmt "$D/sentiment/deft2017_tweets_fr" --split test); check "shipped DEFT-2017 test" "$j" macro_f1 0.55
 j=$(run eval topics nlp/data/journey_dev.jsonl); check "shipped journey dev topics" "$j" micro_f1 0.85
 # real customer text (issue 12): chat, e-mail, social, app-store and SMS messages, typos, small talk
 j=$(run eval topics nlp/data/realistic_eval.jsonl)

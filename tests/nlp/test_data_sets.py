@@ -434,3 +434,22 @@ def test_sentiment_head_offsets_shift_the_log_odds() -> None:
     # a large neutral offset makes "neutral" win: its recall is reported per label
     pred = [shifted.labels[int(i)] for i in shifted.proba(x).argmax(axis=1)]
     assert sentiment_metrics(y, pred, False)["recall"] == {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+
+
+def test_model_card_notes_and_hand_written_sections_survive_a_rebuild(tmp_path: Path) -> None:
+    from nlp.training import LICENCES, fit_sentiment_head, write_card
+
+    rng = np.random.default_rng(0)
+    head = fit_sentiment_head(rng.normal(size=(30, 4)), ["negative", "neutral", "positive"] * 10,
+                              np.ones(30), 1.0, 0.0, 0.0)
+    card = tmp_path / "sentiment.md"
+    write_card(card, head, "Title.", [LICENCES["films"]], {"n": 30}, "listening train sentiment",
+               ["Method: film weight 1"])
+    text = card.read_text(encoding="utf-8")
+    assert "Allociné dataset © 2020 Théophile Blard, MIT licence" in text
+    assert "- Method: film weight 1\n" in text and "## " not in text
+    card.write_text(text + "\n## Figures\n\n- Allociné dev 0.9\n", encoding="utf-8")
+    write_card(card, head, "Title.", [], {"n": 31}, "listening train sentiment", None)
+    again = card.read_text(encoding="utf-8")
+    assert again.count("## Figures") == 1 and again.endswith("- Allociné dev 0.9\n")
+    assert '"n": 31' in again and "Method: film weight 1" not in again
