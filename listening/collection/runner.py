@@ -223,10 +223,13 @@ def judge(
     """Status of a run that was not blocked: ``ok``, ``warning`` or ``failed``.
 
     A run with errors that brought nothing (a 404 or DNS failure on the source URL, a
-    robots.txt refusal) failed; one with errors that still brought verbatims, or one
-    that fetched pages but extracted nothing from them, is a warning.
+    robots.txt refusal) failed; one with errors that still brought verbatims, one that
+    fetched pages but extracted nothing from them, or one a platform's rate limit cut
+    short (the next run resumes at its cursor), is a warning.
     """
     brought = sum(counts.values()) + int(outcome.get("not_modified", 0) or 0)
+    if errors and outcome.get("rate_limited"):
+        return "warning", errors
     if errors:
         return ("warning" if brought else "failed"), errors
     pages = int(outcome.get("pages", 0) or 0)

@@ -176,7 +176,7 @@ def test_channels_short_rate_limit_is_waited_long_one_stops_the_run(sqlite_store
     with api_server(limited) as server:
         sid = add(sqlite_store, server, "x", {"query": "@acme", "token": "t"})
         result = run(sqlite_store, sid, "x")
-        assert result["status"] == "ok"  # not a failure: resumes later from its cursor
+        assert result["status"] == "warning"  # visible, not a failure: resumes later from its cursor
         assert "rate limited" in result["errors"][0]
         state = source(sqlite_store, sid).state
         assert state["rate_limited_until"][:16] >= time.strftime(
@@ -380,7 +380,7 @@ def test_channels_youtube_quota_403_is_a_rate_limit_not_a_block(sqlite_store: St
     with api_server({"GET /commentThreads": [Reply(quota, 403)]}) as server:
         sid = add(sqlite_store, server, "youtube", {"videos": "v1", "api_key": "k"})
         result = run(sqlite_store, sid, "youtube")
-    assert result["status"] == "ok" and "rate limited" in result["errors"][0]
+    assert result["status"] == "warning" and "rate limited" in result["errors"][0]
     found = source(sqlite_store, sid)
     assert not found.blocked and found.state["rate_limited_until"]
 

@@ -183,6 +183,7 @@ def collect_channel(
             "duplicate": 0,
             "failed": 0,
             "errors": [f"{kind}: rate limited until {limited}; skipped"],
+            "rate_limited": True,
         }
     channel = get_channel(kind, base_url_for(kind, url, options, settings))
     own = client is None
@@ -231,6 +232,7 @@ def collect_channel(
     counts: dict[str, Any] = result.as_dict()
     counts["errors"] = [*errors, *counts["errors"]]
     counts["requests"] = http.requests
+    counts["rate_limited"] = bool(state.get("rate_limited_until"))
     with store.session() as session:  # cursors saved only once the items are stored
         stored = session.get(Source, source_id)
         if stored is not None:
