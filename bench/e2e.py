@@ -157,6 +157,9 @@ def main() -> int:
         "LISTENING_ROUTING__TARGETS": json.dumps({"bench": {"kind": "webhook", "url": receiver.url}}),
         "LISTENING_ROUTING__TEAM_TARGETS": json.dumps({t: ["bench"] for t in teams}),
         "LISTENING_ROUTING__WEBHOOK_SECRET": "bench-secret",
+        # the feed is the merchant's own review feed: its verbatims concern the brand by
+        # construction (relevance gate, docs/ROUTING.md)
+        "LISTENING_ROUTING__OWN_SOURCE_KINDS": json.dumps(["survey", "email", "review_site", "feed"]),
     }
     sources = work / "sources.yaml"
     sources.write_text(

@@ -85,8 +85,12 @@ def _populate(store: Store, n: int, rng: random.Random) -> None:
                 "id": i + 1, "source_id": rivals.id if competitor else forum.id,
                 "brand_id": rival.id if competitor else own.id, "external_id": f"e{i}",
                 "url": f"https://f.example/{i}", "thread_id": thread, "author": f"a_{thread}",
-                "text": f"Verbatim {i} " + "texte " * 30, "language": "fr", "content_hash": uuid.uuid4().hex,
-                "raw": {}, "published_at": now - timedelta(hours=rng.uniform(0, 24 * 15)),
+                # relevant, recent French verbatims: the relevance gates (brand named, supported
+                # language, younger than routing.ticket_max_age_days) let them reach the rules
+                "text": f"Commande {i} chez Maison Lumière : la livraison de la lampe n'est toujours "
+                        "pas arrivée et personne ne répond au service client, merci de me rappeler.",
+                "language": "fr", "content_hash": uuid.uuid4().hex,
+                "raw": {}, "published_at": now - timedelta(hours=rng.uniform(0, 24 * 12)),
                 "collected_at": now, "updated_at": now,
             })
             analyses.append({
