@@ -277,8 +277,6 @@ ACCENTS: dict[str, str] = {
 ACCENTS.pop("ou", None)  # "ou" is mostly "or": only "ou en est" is rewritten (PHRASES)
 ACCENTS.pop("a", None)
 ACCENTS.pop("ete", None)  # summer/été: handled in PHRASES after an auxiliary
-ACCENTS.pop("bientot", None)
-ACCENTS["bientot"] = "bientôt"
 
 # multi-word rewrites (regex → replacement), applied before the word tables
 PHRASES: list[tuple[str, str]] = [
