@@ -24,10 +24,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from listening.config.api import ApiSettings
+from listening.config.auth import AuthSettings
 from listening.config.collection import CollectionSettings
 from listening.config.dashboard import DashboardSettings
+from listening.config.insights import InsightsSettings
 from listening.config.nlp import NLPSettings
+from listening.config.privacy import PrivacySettings
 from listening.config.routing import RoutingSettings
+from listening.config.security import SecuritySettings
 from listening.config.workers import WorkersSettings
 from listening.errors import ConfigError
 
@@ -81,6 +86,19 @@ class Settings(BaseSettings):
     workers: WorkersSettings = Field(
         default_factory=WorkersSettings, description="Distributed workers settings group."
     )
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings, description="Accounts and sign-in settings group."
+    )
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings, description="Privacy (GDPR) settings group."
+    )
+    security: SecuritySettings = Field(
+        default_factory=SecuritySettings, description="Hardening settings group."
+    )
+    insights: InsightsSettings = Field(
+        default_factory=InsightsSettings, description="Insights and reports settings group."
+    )
+    api: ApiSettings = Field(default_factory=ApiSettings, description="Read API settings group.")
 
     @classmethod
     def settings_customise_sources(
@@ -98,7 +116,18 @@ class Settings(BaseSettings):
         )
 
 
-GROUPS: tuple[str, ...] = ("collection", "nlp", "routing", "dashboard", "workers")
+GROUPS: tuple[str, ...] = (
+    "collection",
+    "nlp",
+    "routing",
+    "dashboard",
+    "workers",
+    "auth",
+    "privacy",
+    "security",
+    "insights",
+    "api",
+)
 
 
 def load_settings(**overrides: Any) -> Settings:
