@@ -19,6 +19,7 @@ import numpy as np
 from listening.errors import AnalysisError
 from listening.settings import Settings
 from nlp import registry
+from nlp.confidence import ConfidenceMaps, calibration_path
 from nlp.encoder import Encoder
 from nlp.heads import Head
 from nlp.prepare import Prepared, Preparer
@@ -38,6 +39,7 @@ class AnalysisResult:
     language: str = "und"
     sentiment: str = "neutral"
     sentiment_score: float = 0.0
+    sentiment_confidence: float = 0.0
     topics: list[dict[str, Any]] = field(default_factory=list)
     intent: str = "other"
     urgency: list[str] = field(default_factory=list)
@@ -49,7 +51,11 @@ class AnalysisResult:
         """The ``listening analyze-text --json`` shape."""
         out: dict[str, Any] = {
             "language": self.language,
-            "sentiment": {"label": self.sentiment, "score": round(self.sentiment_score, 4)},
+            "sentiment": {
+                "label": self.sentiment,
+                "score": round(self.sentiment_score, 4),
+                "confidence": self.sentiment_confidence,
+            },
             "topics": self.topics,
             "intent": self.intent,
             "urgency": self.urgency,
@@ -94,7 +100,8 @@ class Analyzer:
     """Holds the encoder, the heads and the taxonomy patterns; analyses batches."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None,
-                 heads: dict[str, Head] | None = None) -> None:
+                 heads: dict[str, Head] | None = None,
+                 confidence: ConfidenceMaps | None = None) -> None:
         import nlp.encoder  # noqa: F401  (registers the encoders)
 
         self.settings = settings
@@ -103,6 +110,10 @@ class Analyzer:
         for name in HEAD_NAMES:
             if name not in self.heads:
                 self.heads[name] = Head.load(head_path(settings, name))
+        if confidence is None:
+            path = calibration_path(models_dir(settings), SHIPPED_MODELS)
+            confidence = ConfidenceMaps.load(path) if path else ConfidenceMaps()
+        self.confidence = confidence
         topics = self.heads["topics"]
         taxonomy_patterns = topics.meta.get("patterns")
         urgency_patterns = topics.meta.get("urgency_patterns")
@@ -113,6 +124,7 @@ class Analyzer:
                                  urgency_patterns or {}, settings.nlp.max_clauses)
         parts = [PIPELINE_NAME, self.encoder.fingerprint(),
                  *(f"{n}:{self.heads[n].digest}" for n in HEAD_NAMES),
+                 f"confidence:{self.confidence.digest}",
                  f"boost:{settings.nlp.pattern_boost}", f"thr:{settings.nlp.topic_threshold}",
                  f"langs:{','.join(settings.nlp.languages)}"]
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
@@ -169,6 +181,7 @@ class Analyzer:
             offset += n
             res.topics = self._topics(item, topic_doc[k], tc, sc)
             res.sentiment, res.sentiment_score = _sentiment(heads["sentiment"], sent[k])
+            res.sentiment_confidence = self.confidence.apply("sentiment", float(sent[k].max()))
             res.intent = heads["intent"].labels[int(np.argmax(intent[k]))]
             flags = set(item.urgency_hits)
             for j, flag in enumerate(heads["urgency"].labels):
@@ -200,17 +213,23 @@ class Analyzer:
                 evidence_idx = [int(np.argmax(scores))]
             probs = clause_sent[evidence_idx].mean(axis=0)
             polarity, _ = _sentiment(self.heads["aspect_sentiment"], probs)
+            # the model's own score (no pattern boost) and whether a pattern also found it
+            model_score = float(max(clause_p[:, j].max(), doc_p[j]))
+            pattern = any(label in hit for hit in item.topic_hits.values())
             out.append({
                 "topic": label,
                 "sentiment": polarity,
-                "confidence": round(best, 4),
+                "confidence": self.confidence.topic(model_score, thr, pattern),
+                "sentiment_confidence": self.confidence.apply("aspect", float(probs.max())),
+                "score": round(best, 4),
+                "pattern": pattern,
                 "evidence": [
                     {"start": item.clauses[c].start, "end": item.clauses[c].end,
                      "text": item.text[item.clauses[c].start : item.clauses[c].end]}
                     for c in evidence_idx
                 ],
             })
-        out.sort(key=lambda t: -float(t["confidence"]))
+        out.sort(key=lambda t: -float(t["score"]))
         return out
 
 

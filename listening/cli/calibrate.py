@@ -1,7 +1,9 @@
-"""`listening calibrate propose`: adapt the sentiment head to your star ratings, on confirmation."""
+"""`listening calibrate propose` (adapt the sentiment head to your star ratings, on confirmation)
+and `listening calibrate confidences` (refit the confidence maps)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -52,6 +54,44 @@ def calibrate_propose(
         else:
             console.print("Not applied.")
     store.dispose()
+    if json_out:
+        print_json(result)
+
+
+@calibrate_app.command("confidences")
+def calibrate_confidences(
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="Labelled JSONL file(s) (text, topics, sentiment); default: the project's own "
+            "journey dev and realistic sets.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write calibration.json to (default: the models folder)."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="isotonic (steps shrunk to the base rate, the default) or platt.")
+    ] = "isotonic",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Measure only, write nothing.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+) -> None:
+    """Refit the confidence maps (topics, sentiment) on labelled verbatims: fitted on one half,
+    reliability of raw and calibrated confidences printed for the other half."""
+    from nlp.confidence_fit import calibrate_confidences as fit
+    from nlp.confidence_fit import reliability_markdown
+
+    with console.status("analysing the labelled verbatims"):
+        result = fit(get_settings(), data or None, out, save=not dry_run, method=method)
+    console.print(reliability_markdown(result), markup=False)
+    if result["saved"]:
+        console.print(f"Saved {result['saved']} (run `listening analyze` to re-analyse).")
     if json_out:
         print_json(result)
 

@@ -33,7 +33,7 @@ def test_cli_nlp_analyze_text_json_shape() -> None:
     out = _last_json(result.output)
     assert set(out) == {"language", "sentiment", "topics", "intent", "urgency", "actionable", "smalltalk"}
     assert out["smalltalk"] is False
-    assert set(out["sentiment"]) == {"label", "score"}
+    assert set(out["sentiment"]) == {"label", "score", "confidence"}
     assert out["sentiment"]["label"] in ("negative", "neutral", "positive")
     for topic in out["topics"]:
         assert set(topic) == {"topic", "sentiment", "confidence", "evidence"}

@@ -92,4 +92,4 @@ def test_pipeline_bad_inputs_never_fail_the_batch(analyzer: Analyzer) -> None:
     assert hinted.language == "fr" and hinted.sentiment == "negative"
     assert not_text.error and "string" in not_text.error
     assert short.error is None and short.language == "und"
-    assert results[0].to_json()["sentiment"] == {"label": "neutral", "score": 0.0}
+    assert results[0].to_json()["sentiment"] == {"label": "neutral", "score": 0.0, "confidence": 0.0}
