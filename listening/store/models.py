@@ -168,7 +168,8 @@ class Analysis(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     sentiment: Mapped[str] = mapped_column(String(10))  # negative | neutral | positive
     sentiment_score: Mapped[float] = mapped_column(Float)
-    # [{"topic", "sentiment", "confidence", "evidence": [{"start", "end", "text"}]}]
+    # [{"topic", "sentiment", "confidence", "sentiment_confidence", "score", "pattern",
+    #   "evidence": [{"start", "end", "text"}]}]  (confidences: docs/NLP.md, calibrated)
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
     intent: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -36,7 +36,9 @@ def test_cli_nlp_analyze_text_json_shape() -> None:
     assert set(out["sentiment"]) == {"label", "score", "confidence"}
     assert out["sentiment"]["label"] in ("negative", "neutral", "positive")
     for topic in out["topics"]:
-        assert set(topic) == {"topic", "sentiment", "confidence", "evidence"}
+        assert set(topic) == {"topic", "sentiment", "confidence", "sentiment_confidence",
+                              "score", "pattern", "evidence"}
+        assert 0.0 < topic["confidence"] < 1.0
         assert all(set(e) == {"start", "end", "text"} for e in topic["evidence"])
     assert {t["topic"] for t in out["topics"]} >= {"delivery", "customer_service"}
 
