@@ -156,6 +156,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Every word must appear; end a word with * for a prefix search.",
     ),
     "ex.results": ("{n} résultat(s) affiché(s)", "{n} result(s) shown"),
+    # why a verbatim opened no ticket (routing_decisions.outcome)
+    "routing.no_ticket": ("Pas de ticket", "No ticket"),
+    "routing.off_topic": ("ne concerne pas la marque", "does not concern the brand"),
+    "routing.other_language": ("autre langue", "other language"),
+    "routing.too_old": ("trop ancien", "too old"),
+    "routing.skipped": ("écarté par une règle", "skipped by a rule"),
+    "routing.no_match": ("aucune règle ne s'applique", "no rule matches"),
     # public replies (channels)
     "in.reply": ("Réponse publique", "Public reply"),
     "in.reply_text": ("Texte publié sous le message du client", "Text posted under the customer's message"),

@@ -281,7 +281,7 @@ _VERBATIM_COLUMNS = (
     "d.id AS id, d.published_at AS published_at, s.name AS source, s.kind AS kind, "
     "coalesce(b.name, '-') AS brand, d.language AS language, d.title AS title, d.text AS text, "
     "d.url AS url, d.rating AS rating, a.sentiment AS sentiment, a.intent AS intent, "
-    "a.topics AS topics"
+    "a.topics AS topics, rd.outcome AS routing, rd.reason AS routing_reason"
 )
 
 
@@ -292,6 +292,7 @@ def _verbatims_for(url: str, pick_sql: str, w: Where, **extra: Any) -> pd.DataFr
         "JOIN documents AS d ON d.id = pick.document_id JOIN sources AS s ON s.id = d.source_id "
         "LEFT JOIN brands AS b ON b.id = d.brand_id "
         f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
+        "LEFT JOIN routing_decisions AS rd ON rd.document_id = d.id "
         "ORDER BY d.published_at DESC, d.id DESC",
         **extra,
     )

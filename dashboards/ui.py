@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import queries
-from dashboards.i18n import LANGUAGES, translate
+from dashboards.i18n import LANGUAGES, STRINGS, translate
 from dashboards.sql import SENTIMENTS, Filters
 from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
@@ -322,6 +322,13 @@ def highlighted_markdown(value: str, topics: Any, max_chars: int = 800) -> str:
 
 def has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def routing_note(outcome: str, reason: Any) -> str:
+    """Why a verbatim opened no ticket, in the UI language ("Pas de ticket : hors sujet — ...")."""
+    label = t(f"routing.{outcome}") if f"routing.{outcome}" in STRINGS else outcome
+    why = f" — {reason}" if has_text(reason) else ""
+    return f"{t('routing.no_ticket')}: {label}{why}"
 
 
 def topic_labels(topics: Any) -> str:

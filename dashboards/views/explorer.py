@@ -50,6 +50,8 @@ for row in results.itertuples():
             t(str(row.sentiment)) if row.sentiment else "—"))))
         if ui.has_text(row.title):
             st.markdown("**" + ui.escape_markdown(str(row.title)) + "**")
+        if ui.has_text(row.routing) and row.routing not in ("ticketed", "attached", "reopened"):
+            st.caption(ui.escape_markdown(ui.routing_note(str(row.routing), row.routing_reason)))
         text = str(row.text)
         marks = [{"topic": "search", "evidence": term_spans(text, words)}] if words else row.topics
         st.markdown(ui.highlighted_markdown(text, marks, max_chars=1500))

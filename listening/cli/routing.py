@@ -102,9 +102,19 @@ def rules_test(
     source_kind: Annotated[str, typer.Option(help="Source kind: review_site, forum, blog, feed, survey, email.")] = "forum",
     rating: Annotated[float | None, typer.Option(help="Rating normalised to 0..1.")] = None,
     analysis: Annotated[str | None, typer.Option(help="Analysis as JSON instead of running the NLP models.")] = None,
+    brand_name: Annotated[
+        str | None,
+        typer.Option(help="Brand name (and aliases, comma-separated) the relevance gate looks for; "
+                     "without it the off-topic gate is not checked."),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the verbatim (also searched for the brand).")] = None,
+    published: Annotated[
+        str | None, typer.Option(help="Publication date, ISO 8601 (default: now), for the age gate.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Dry run: analyse TEXT, then explain which rule matches and why (nothing is written)."""
+    """Dry run: analyse TEXT, then explain which rule matches, which relevance gate would stop
+    the ticket and why (nothing is written)."""
     from listening.routing.rules import evaluate, input_from_analysis
     from listening.store.models import SOURCE_KINDS
 
@@ -125,7 +135,20 @@ def rules_test(
         result = analyze_text(text, settings)
     inp = input_from_analysis(text, result, rating=rating, source_kind=source_kind, brand_kind=brand)
     evaluation = evaluate(ruleset, inp)
-    out = {"text": text, "analysis": result, **evaluation.to_dict()}
+    gates = _relevance(settings, text, title, source_kind, brand_name, result, published)
+    rule = evaluation.rule
+    allowed = set(rule.allow) if rule is not None else set()
+    stopping = [g for g in gates if g.name not in allowed]
+    if rule is None:
+        outcome = "no_match"
+    elif rule.skip:
+        outcome = "skipped"
+    else:
+        outcome = stopping[0].name if stopping else "ticketed"
+    out = {"text": text, "analysis": result, **evaluation.to_dict(),
+           "relevance": [{"gate": g.name, "reason": g.reason, "allowed_by_rule": g.name in allowed}
+                         for g in gates],
+           "outcome": outcome}
     if json_out:
         print_json(out)
         return
@@ -139,13 +162,45 @@ def rules_test(
         for check in trace.checks:
             sign = "✓" if check.passed else "✗"
             console.print(f"    {sign} {check.condition}: {check.detail}")
-    rule = evaluation.rule
+    for gate in gates:
+        verdict = "let through by the rule" if gate.name in allowed else "stops the ticket"
+        console.print(f"Relevance gate {gate.name}: {gate.reason} ({verdict}).", markup=False)
+    if brand_name is None and source_kind not in settings.routing.own_source_kinds:
+        console.print("Off-topic gate not checked: give --brand-name to check it.")
     if rule is None:
         console.print("No rule matches: no ticket.")
     elif rule.skip:
         console.print(f"Rule {rule.name!r} matches: skipped, no ticket.")
+    elif stopping:
+        console.print(f"Rule {rule.name!r} matches, but no ticket: {stopping[0].name}.")
     elif rule.then is not None:
         console.print(f"Rule {rule.name!r} matches: ticket for {rule.then.team}, {rule.then.priority}.")
+
+
+def _relevance(settings: Settings, text: str, title: str | None, source_kind: str,
+               brand_name: str | None, result: dict[str, Any], published: str | None) -> list[Any]:
+    """The relevance gates (listening.routing.relevance) a verbatim like this would fail."""
+    from datetime import UTC, datetime
+
+    from listening.routing import relevance
+
+    now = datetime.now(UTC)
+    when = now
+    if published:
+        try:
+            when = datetime.fromisoformat(published)
+        except ValueError:
+            raise ConfigError(f"--published {published!r} is not an ISO 8601 date",
+                              "e.g. --published 2026-11-30 or 2026-11-30T14:00+01:00") from None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    gates = relevance.check(
+        settings.routing, text=text, title=title, thread_title=None, source_kind=source_kind,
+        brand_terms=[t.strip() for t in (brand_name or "").split(",") if t.strip()],
+        language=str(result.get("language") or "") or None, published_at=when, collected_at=None,
+        now=now)
+    if brand_name is None:
+        gates = [g for g in gates if g.name != "off_topic"]
+    return gates
 
 
 def analyze_text(text: str, settings: Settings) -> dict[str, Any]:

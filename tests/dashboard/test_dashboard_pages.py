@@ -95,6 +95,25 @@ def test_dashboard_explorer_full_text_search(seeded: dict[str, Any]) -> None:
     assert at.info
 
 
+def test_dashboard_explorer_says_why_a_verbatim_opened_no_ticket(
+    seeded: dict[str, Any], sqlite_store: Store
+) -> None:
+    """Routing's relevance verdict is visible where the verbatim is read (issue: trust)."""
+    from listening.routing.models import RoutingDecision
+
+    off, ticketed = seeded["documents"][1], seeded["documents"][3]
+    with sqlite_store.session() as s:
+        s.add(RoutingDecision(document_id=off, outcome="off_topic", rule="complaint-support",
+                              reason="a review_site verbatim that names neither the brand nor a keyword"))
+        s.add(RoutingDecision(document_id=ticketed, outcome="ticketed", rule="complaint-support"))
+    at = make_app("explorer")
+    no_exception(at)
+    captions = [c.value for c in at.caption]
+    notes = [c for c in captions if c.startswith("Pas de ticket")]
+    assert notes == ["Pas de ticket\\: ne concerne pas la marque — a review\\_site verbatim that "
+                     "names neither the brand nor a keyword"]
+
+
 def test_dashboard_inbox_lists_open_tickets_by_sla(seeded: dict[str, Any]) -> None:
     at = make_app("inbox")
     no_exception(at)

@@ -67,6 +67,32 @@ def test_cli_rules_test_explains_the_match(sqlite_store: Store) -> None:
     assert "No rule matches: no ticket." in text.output
 
 
+def test_cli_rules_test_shows_the_relevance_gate_that_stops_a_ticket(sqlite_store: Store) -> None:
+    analysis = {"sentiment": "negative", "intent": "complaint", "actionable": True, "language": "fr",
+                "topics": [{"topic": "delivery", "sentiment": "negative"}], "urgency": []}
+    args = ["rules", "test", "default", "--analysis", json.dumps(analysis)]
+    off = _json([*args[:3], "Le gouvernement nous ment, tout augmente, la poste est en grève.",
+                 *args[3:], "--brand-name", "Maison Lumière,ML"])
+    assert off["matched_rule"] == "delivery-complaint" and off["outcome"] == "off_topic"
+    assert off["relevance"][0]["gate"] == "off_topic" and "Maison Lumière" in off["relevance"][0]["reason"]
+    named = _json([*args[:3], "Colis Maison Lumière en retard, toujours rien reçu.", *args[3:],
+                   "--brand-name", "Maison Lumière"])
+    assert named["outcome"] == "ticketed" and named["relevance"] == []
+    old = _json([*args[:3], "Colis Maison Lumière en retard, toujours rien reçu.", *args[3:],
+                 "--brand-name", "Maison Lumière", "--published", "2019-05-02"])
+    assert old["outcome"] == "too_old" and "limit" in old["relevance"][0]["reason"]
+    german = _json([*args[:3], "Das Paket von Maison Lumière ist nach drei Wochen immer noch nicht "
+                    "angekommen und niemand antwortet.", *args[3:], "--brand-name", "Maison Lumière"])
+    assert german["outcome"] == "other_language"
+    shown = runner.invoke(app, [*args[:3], "Le gouvernement nous ment.", *args[3:],
+                                "--brand-name", "Maison Lumière"])
+    assert "Relevance gate off_topic" in shown.output and "but no ticket: off_topic" in shown.output
+    unchecked = runner.invoke(app, [*args[:3], "Colis en retard", *args[3:]])
+    assert "Off-topic gate not checked" in unchecked.output
+    bad = runner.invoke(app, [*args[:3], "x", *args[3:], "--published", "hier"])
+    assert bad.exit_code != 0 and "ISO 8601" in str(bad.exception)
+
+
 def test_cli_rules_check_reports_line_and_exit_code(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - name: r\n    when:\n      topics: [delivry]\n    then: {team: support}\n")
