@@ -33,7 +33,7 @@ import streamlit as st  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from dashboards import queries  # noqa: E402
-from dashboards.sql import Filters  # noqa: E402
+from listening.queries.sql import Filters  # noqa: E402
 from listening.store import Store  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.i18n import LANGUAGES, STRINGS, translate
-from dashboards.sql import SENTIMENTS, Filters
+from listening.queries.sql import SENTIMENTS, Filters
 from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
 from listening.taxonomy import TopicSet, load_topics

@@ -6,8 +6,9 @@ import dataclasses
 
 import streamlit as st
 
-from dashboards import charts, queries, stats, ui
-from dashboards.sql import SENTIMENTS
+from dashboards import charts, queries, ui
+from listening.queries import stats
+from listening.queries.sql import SENTIMENTS
 
 t = ui.t
 url = ui.require_store()

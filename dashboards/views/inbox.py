@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import actions, channels, corrections, queries, ui
-from dashboards.sql import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 from listening.errors import ListeningError
+from listening.queries.sql import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 
 t = ui.t
 url = ui.require_store()

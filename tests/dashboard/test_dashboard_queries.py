@@ -10,7 +10,7 @@ from dashboard_seed import seed
 from sqlalchemy import delete, select, text
 
 from dashboards import queries
-from dashboards.sql import Filters
+from listening.queries.sql import Filters
 from listening.store import Analysis, Document, Store
 
 

@@ -8,10 +8,11 @@ import math
 import pandas as pd
 import pytest
 
-from dashboards import stats, ui
+from dashboards import ui
 from dashboards.i18n import STRINGS
 from dashboards.queries import fts5_query
 from listening.errors import ConfigError
+from listening.queries import stats
 from listening.settings import load_settings
 
 
