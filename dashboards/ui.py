@@ -18,6 +18,7 @@ from dashboards.i18n import LANGUAGES, STRINGS, translate
 from listening.queries.sql import SENTIMENTS, Filters
 from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
+from listening.store.timezone import local_date
 from listening.taxonomy import TopicSet, load_topics
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
@@ -137,16 +138,16 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
-def utc_today() -> date:
-    """Date filters are whole UTC days (the daily rollups are)."""
-    return datetime.now(UTC).date()
+def local_today() -> date:
+    """Today where the readers are (date filters are whole days in the settings' zone)."""
+    return local_date(datetime.now(UTC), tz())
 
 
 def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source", "lang", "topic",
                                                        "sent")) -> Filters:
     """Sidebar filters initialised from, and written back to, the URL query parameters."""
     qp = st.query_params
-    today = utc_today()
+    today = local_today()
     start = _date(qp.get("start")) or today - timedelta(days=settings().dashboard.default_days - 1)
     end = _date(qp.get("end")) or today
     if start > end:

@@ -51,6 +51,7 @@ def run_demo(workspace: Path) -> dict[str, Any]:
     settings = get_settings()
     store = Store.from_settings(settings)
     store.init()
+    store.set_time_zone(settings.timezone)
     with console.status("Serving the sample site and collecting…"), serve_demo_site() as base_url:
         parsed = load_sources_file(sources_yaml(base_url, workspace))
         with store.session() as session:

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -68,8 +69,21 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(
         default="Europe/Paris",
-        description="Time zone used to display dates (the store keeps UTC).",
+        description="Time zone of the people reading the store (IANA name): dates are shown and "
+        "days counted in it (charts, date filters, daily rollups); the store keeps UTC. "
+        "`listening init` applies a change.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Paris"
+            ) from None
+        return value
     log_level: str = Field(
         default="INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR."
     )

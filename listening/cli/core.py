@@ -45,13 +45,21 @@ def init(json_out: JsonOpt = False) -> None:
     settings = get_settings()
     store = Store.from_settings(settings)
     state = store.init()
+    rezoned = store.set_time_zone(settings.timezone)
     if json_out:
         print_json(
-            {"database": store.engine.url.render_as_string(hide_password=True), "schema": state}
+            {
+                "database": store.engine.url.render_as_string(hide_password=True),
+                "schema": state,
+                "time_zone": settings.timezone,
+                "days_recounted": rezoned,
+            }
         )
     else:
+        recount = " (daily counts rebuilt)" if rezoned else ""
         console.print(
-            f"Store {store.engine.url.render_as_string(hide_password=True)}: schema {state}."
+            f"Store {store.engine.url.render_as_string(hide_password=True)}: schema {state}; "
+            f"days counted in {settings.timezone}{recount}."
         )
 
 

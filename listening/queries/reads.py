@@ -29,6 +29,7 @@ from listening.queries.sql import (
 )
 from listening.settings import get_settings
 from listening.store import Store
+from listening.store.timezone import local_date
 
 
 @functools.lru_cache(maxsize=8)
@@ -67,6 +68,17 @@ def _dialect(url: str) -> str:
     return read_store(url).dialect
 
 
+def time_zone(url: str) -> str:
+    """The zone the store counts its days in (``listening init`` applies the setting)."""
+    return read_store(url).time_zone()
+
+
+def _zoned(url: str, f: Filters) -> Filters:
+    """``f`` with its days in the store's zone (the rollups count days there)."""
+    zone = time_zone(url)
+    return f if f.zone == zone else dataclasses.replace(f, zone=zone)
+
+
 
 # ----------------------------------------------------------------- reference lists
 def schema_problem(url: str) -> str | None:
@@ -100,13 +112,14 @@ def has_table(url: str, name: str) -> bool:
 
 # ------------------------------------------------------------------------ overview
 def document_counts(url: str, f: Filters) -> pd.DataFrame:
-    """Verbatims per UTC day, source, brand and latest sentiment.
+    """Verbatims per local day (the store's zone), source, brand and latest sentiment.
 
     Read from the ``daily_documents`` rollup (a few rows per day), or, with a topic
     filter, from one scan of ``document_facts``' index. Columns: day (``YYYY-MM-DD``),
     source_id, kind, brand, sentiment (None when not analysed), n. The KPIs, the volume
     chart and the sentiment trend all derive from it.
     """
+    f = _zoned(url, f)
     if f.topics:
         day = day_expr(_dialect(url), "f.published_at")
         stmt, params = facts_where(f).statement(
@@ -133,6 +146,7 @@ def document_counts(url: str, f: Filters) -> pd.DataFrame:
 
 def coverage(url: str, f: Filters) -> dict[str, int]:
     """How many verbatims the store holds, how many the filters show, how many are undated."""
+    f = _zoned(url, f)
     stmt, params = facts_where(f).statement(
         "SELECT (SELECT count(*) FROM document_facts) AS total, "
         "(SELECT count(*) FROM document_facts AS f WHERE {where}) AS shown, "
@@ -145,7 +159,7 @@ def coverage(url: str, f: Filters) -> dict[str, int]:
         "total": int(row["total"]),
         "shown": int(row["shown"]),
         "undated": int(row["undated"]),
-        "first_day": 0 if pd.isna(first) else first.date().toordinal(),
+        "first_day": 0 if pd.isna(first) else local_date(first.to_pydatetime(), f.zone).toordinal(),
     }
 
 
@@ -180,12 +194,13 @@ def sentiment_by_day(url: str, f: Filters) -> pd.DataFrame:
 
 
 def topic_counts(url: str, f: Filters) -> pd.DataFrame:
-    """Topic mentions per UTC day, brand (0: none), topic and topic-level sentiment.
+    """Topic mentions per local day, brand (0: none), topic and topic-level sentiment.
 
     From the ``daily_topics`` rollup, or from ``analysis_topics`` when a source, kind or
     language filter needs the documents. The heatmap, the competitor matrix and trend
     and the spikes all derive from it.
     """
+    f = _zoned(url, f)
     if topic_rollup_usable(f):
         stmt, params = rollup_where(f, "r", topics=True).statement(
             "SELECT r.day AS day, r.brand_id AS brand_id, r.topic AS topic, "
@@ -285,6 +300,7 @@ def _verbatims_for(url: str, pick_sql: str, w: Where, **extra: Any) -> pd.DataFr
 
 def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """The newest verbatims within the filters (picked on document_facts' index)."""
+    f = _zoned(url, f)
     return _verbatims_for(
         url,
         "SELECT f.document_id FROM document_facts AS f WHERE {where} "
@@ -324,6 +340,7 @@ def criterion_trend(url: str, f: Filters) -> pd.DataFrame:
 
 def topic_verbatims(url: str, f: Filters, limit: int = 50) -> pd.DataFrame:
     """Verbatims behind a brand × topic (× topic sentiment) cell, newest first."""
+    f = _zoned(url, f)
     return _verbatims_for(
         url,
         "SELECT t.document_id FROM analysis_topics AS t WHERE {where} "
@@ -346,6 +363,7 @@ def fts5_query(query: str) -> str:
 
 def search(url: str, query: str, f: Filters, limit: int = 50) -> pd.DataFrame:
     """Full-text search (every word must match) with the filters; newest first."""
+    f = _zoned(url, f)
     query = query.strip()
     w = facts_where(f)
     if _dialect(url) == "postgresql":

@@ -7,12 +7,13 @@ a bound parameter (never formatted into the SQL string).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Date, TextClause, bindparam, text
 
 from listening.store.models import UTCDateTime
+from listening.store.timezone import day_start_utc, local_day_sql
 
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 JOURNEY_TOPICS: tuple[str, ...] = (
@@ -35,10 +36,11 @@ LATEST_ANALYSIS = "a.id = (SELECT max(a2.id) FROM analyses AS a2 WHERE a2.docume
 
 @dataclass(frozen=True)
 class Filters:
-    """What the user chose; ``start`` and ``end`` are whole UTC calendar days (inclusive).
+    """What the user chose; ``start`` and ``end`` are whole calendar days (inclusive) in ``zone``.
 
-    Aggregates are bucketed by UTC day (the daily rollups are); timestamps of single
-    verbatims, tickets and runs are shown in the settings' time zone.
+    Aggregates are bucketed by day in the store's zone (the daily rollups are; the read
+    functions set ``zone`` to it); timestamps of single verbatims, tickets and runs are
+    shown in the settings' time zone.
     """
 
     start: date
@@ -50,15 +52,17 @@ class Filters:
     topics: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
     undated: bool = False  # also verbatims without a publication date ("all time")
+    zone: str = "UTC"
 
     @property
     def start_utc(self) -> datetime:
-        return datetime.combine(self.start, time(), UTC)
+        """Inclusive start: local midnight of the first day, in UTC."""
+        return day_start_utc(self.start, self.zone)
 
     @property
     def end_utc(self) -> datetime:
-        """Exclusive end: local midnight after the last day."""
-        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
+        """Exclusive end: local midnight after the last day, in UTC."""
+        return day_start_utc(self.end + timedelta(days=1), self.zone)
 
 
 @dataclass
@@ -141,10 +145,9 @@ def topic_where(f: Filters, alias: str = "t") -> Where:
 
 
 def day_expr(dialect: str, column: str) -> str:
-    """SQL giving the UTC calendar day ``YYYY-MM-DD`` of the timestamp ``column``."""
-    if dialect == "postgresql":
-        return f"to_char(({column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
-    return f"date({column})"
+    """SQL giving the calendar day ``YYYY-MM-DD`` of the timestamp ``column`` in the store's zone."""
+    day = local_day_sql(dialect, column)
+    return f"to_char({day}, 'YYYY-MM-DD')" if dialect == "postgresql" else day
 
 
 def week_of_day_expr(dialect: str, column: str) -> str:

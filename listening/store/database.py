@@ -60,6 +60,20 @@ class Store:
             ) from None
         return "created" if not before else "upgraded"
 
+    def set_time_zone(self, name: str) -> bool:
+        """Count the store's days in zone ``name`` (rebuilds the daily rollups when it changed)."""
+        from listening.store.timezone import apply_time_zone
+
+        with self.engine.begin() as conn:
+            return apply_time_zone(conn, name)
+
+    def time_zone(self) -> str:
+        """The zone the store's days are counted in (``UTC`` until one is applied)."""
+        from listening.store.timezone import store_time_zone
+
+        with self.engine.connect() as conn:
+            return store_time_zone(conn)
+
     def check_schema(self) -> None:
         """Fail with a clear error when the schema is missing or outdated."""
         try:

@@ -270,3 +270,17 @@ class Correction(Base):
     intent: Mapped[str | None] = mapped_column(String(20))
     actionable: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class LocalTimeOffset(Base):
+    """The store's time zone as UTC offsets: from ``starts_at`` on, local = UTC + offset.
+
+    Written by :func:`listening.store.timezone.apply_time_zone` (``listening init``); read
+    by the daily rollup triggers to count days where the readers live. Empty: UTC.
+    """
+
+    __tablename__ = "local_time_offsets"
+
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(64))

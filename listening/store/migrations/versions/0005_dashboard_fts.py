@@ -254,8 +254,10 @@ SQLITE_DAY = "date({col})"
 PG_DAY = "(({col}) AT TIME ZONE 'UTC')::date"
 
 
-def _rollup_sql(dialect: str) -> dict[str, str]:
-    day = SQLITE_DAY if dialect == "sqlite" else PG_DAY
+def _rollup_sql(dialect: str, day: str | None = None) -> dict[str, str]:
+    """The rollup statements; ``day`` (with ``{col}``) is the day of a timestamp (UTC here;
+    revision 0026 passes the store time zone's day)."""
+    day = day or (SQLITE_DAY if dialect == "sqlite" else PG_DAY)
     return {
         "doc_minus": (
             "UPDATE daily_documents SET n = n - 1 WHERE day = " + day.format(col="OLD.published_at")
@@ -296,9 +298,9 @@ def _rollup_sql(dialect: str) -> dict[str, str]:
     }
 
 
-def rollup_triggers(dialect: str) -> list[str]:
+def rollup_triggers(dialect: str, day: str | None = None) -> list[str]:
     """Triggers keeping the daily rollups in step with document_facts and analysis_topics."""
-    q = _rollup_sql(dialect)
+    q = _rollup_sql(dialect, day)
     if dialect == "sqlite":
         return [
             f"CREATE TRIGGER trg_daily_documents_i AFTER INSERT ON document_facts BEGIN "
@@ -332,8 +334,8 @@ def rollup_triggers(dialect: str) -> list[str]:
     return statements
 
 
-def rollup_backfill(dialect: str) -> list[str]:
-    q = _rollup_sql(dialect)
+def rollup_backfill(dialect: str, day: str | None = None) -> list[str]:
+    q = _rollup_sql(dialect, day)
     return [q["doc_backfill"], q["topic_backfill"]]
 
 
