@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -343,7 +344,7 @@ def _verbatims(
 
 def build_report(
     store: Store | str,
-    period: str = "week",
+    period: str | Period = "week",
     brand: str | None = None,
     lang: str | None = None,
     since: str | date | None = None,
@@ -367,7 +368,8 @@ def build_report(
     problem = reads.schema_problem(url)
     if problem:
         raise ReportError(f"the store is not ready: {problem}", "run `listening init` first")
-    p = resolve_period(period, now.date(), since, until)
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    p = period if isinstance(period, Period) else resolve_period(period, today, since, until)
     prev = p.previous()
     brand_id, brand_name, ref_id, ref_name = resolve_brand(url, brand)
     report = Report(
