@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import EURO_TEXT
+from report_seed import EURO_TEXT
 from sqlalchemy import text
 
 from listening.errors import ReportError
