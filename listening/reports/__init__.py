@@ -2,7 +2,7 @@
 
 - :mod:`listening.reports.build`: :func:`build_report`, the figures as plain data, read
   through :mod:`listening.queries` (no Streamlit, no dashboard);
-- :mod:`listening.reports.render` / :mod:`listening.reports.pdf` / :mod:`listening.reports.charts`:
+- :mod:`listening.reports.markup` / :mod:`listening.reports.pdf` / :mod:`listening.reports.charts`:
   Markdown, self-contained HTML, PDF with PNG charts;
 - :mod:`listening.reports.digest`: the e-mailed weekly digest per team or role.
 """
@@ -18,7 +18,7 @@ FORMATS: tuple[str, ...] = ("md", "html", "pdf")
 def render(report: Report, fmt: str, tz: str = "UTC") -> bytes:
     """The report as bytes in ``fmt`` (md, html or pdf); HTML and PDF carry the charts."""
     from listening.errors import ReportError
-    from listening.reports.render import to_html, to_markdown
+    from listening.reports.markup import to_html, to_markdown
 
     if fmt not in FORMATS:
         raise ReportError(f"unknown format {fmt!r}", f"valid formats: {', '.join(FORMATS)}")

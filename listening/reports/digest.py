@@ -194,7 +194,7 @@ def send_digest(
     """Build and e-mail one audience's digest of ``period``; a summary dict (``status``)."""
     from listening.reports.charts import charts
     from listening.reports.pdf import to_pdf
-    from listening.reports.render import to_html, to_markdown
+    from listening.reports.markup import to_html, to_markdown
     from listening.routing.notifiers import send_message
 
     now = now or datetime.now(UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from listening.errors import ReportError
 from listening.reports.build import Report
-from listening.reports.render import period_line, sections, title
+from listening.reports.markup import period_line, sections, title
 
 FONT = "DejaVu"
 MARGIN = 15  # mm
