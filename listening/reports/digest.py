@@ -193,8 +193,8 @@ def send_digest(
 ) -> dict[str, Any]:
     """Build and e-mail one audience's digest of ``period``; a summary dict (``status``)."""
     from listening.reports.charts import charts
-    from listening.reports.pdf import to_pdf
     from listening.reports.markup import to_html, to_markdown
+    from listening.reports.pdf import to_pdf
     from listening.routing.notifiers import send_message
 
     now = now or datetime.now(UTC)

@@ -3,6 +3,7 @@ with an injected clock, the CLI, and the distributed scheduler's trigger (real R
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import os
@@ -241,7 +242,5 @@ def test_reports_scheduler_enqueues_the_digest_when_due(
         with app.connection_for_write() as conn:
             channel = conn.default_channel
             for kind in ("collect", "analyze", "route", "notify"):
-                try:
+                with contextlib.suppress(Exception):
                     channel.queue_delete(f"{settings.workers.queue_prefix}{kind}")
-                except Exception:
-                    pass
