@@ -455,30 +455,40 @@ def ticket_period(url: str, start: datetime, end: datetime, teams: tuple[str, ..
 def themes_for_period(url: str, start: datetime, end: datetime, limit: int = 5) -> pd.DataFrame:
     """Emerging themes active in ``[start, end)``, largest first; empty without a themes table.
 
-    Reads the ``themes`` table when it exists, using the columns it has: a label
-    (``label`` or ``name``), a size (``size``, ``n``, ``count`` or ``volume``) and a time
-    (``last_seen_at``, ``period_end``, ``window_end``, ``updated_at`` or ``created_at``).
-    Columns returned: label, size.
+    Reads the ``themes`` table when it exists, with the columns it has: a label (``label``,
+    ``name`` or ``title``), a time (``last_seen_at``, ``last_seen``, ``period_end``,
+    ``window_end``, ``detected_at``, ``updated_at`` or ``created_at``) and a size (``size``,
+    ``n``, ``count``, ``volume``, ``members``, ``n_members``, ``n_documents``; else the rows
+    of ``theme_members`` per ``theme_id``). Columns returned: label, size.
     """
     empty = pd.DataFrame(columns=["label", "size"])
     if not has_table(url, "themes"):
         return empty
     with read_store(url).engine.connect() as conn:
         cols = {c["name"] for c in inspect(conn).get_columns("themes")}
+        members = (inspect(conn).has_table("theme_members")
+                   and "theme_id" in {c["name"] for c in inspect(conn).get_columns("theme_members")})
 
     def first(*names: str) -> str | None:
         return next((n for n in names if n in cols), None)
 
     label = first("label", "name", "title")
-    size = first("size", "n", "count", "volume", "members")
-    when = first("last_seen_at", "period_end", "window_end", "updated_at", "created_at")
+    when = first("last_seen_at", "last_seen", "period_end", "window_end", "detected_at",
+                 "updated_at", "created_at")
+    size_col = first("size", "n", "count", "volume", "members", "n_members", "n_documents")
+    if size_col:
+        size = f"th.{size_col}"
+    elif members and "id" in cols:
+        size = "(SELECT count(*) FROM theme_members AS tm WHERE tm.theme_id = th.id)"
+    else:
+        size = None
     if label is None or size is None or when is None:
         return empty
     w = Where()
     w.add(f"th.{when} >= :p_start AND th.{when} < :p_end", p_start=start, p_end=end)
     stmt, params = w.statement(
-        f"SELECT th.{label} AS label, th.{size} AS size FROM themes AS th WHERE {{where}} "
-        f"ORDER BY th.{size} DESC LIMIT :lim", lim=limit,
+        f"SELECT th.{label} AS label, {size} AS size FROM themes AS th WHERE {{where}} "
+        "ORDER BY 2 DESC LIMIT :lim", lim=limit,
     )
     return _frame(url, stmt, params)
 

@@ -81,6 +81,11 @@ def period_line(report: Report) -> str:
     )
 
 
+def generated_line(report: Report, tz: str = "UTC") -> str:
+    at = report.generated_at.astimezone(ZoneInfo(tz))
+    return t("generated", report.lang, at=f"{fmt_day(at.date(), report.lang)} {at:%H:%M} ({tz})")
+
+
 def sections(report: Report, tz: str = "UTC") -> list[Section]:
     lang = report.lang
     out: list[Section] = []
@@ -208,7 +213,13 @@ def md_escape(text: str) -> str:
 
 
 def to_markdown(report: Report, tz: str = "UTC") -> str:
-    lines = [f"# {md_escape(title(report))}", "", md_escape(period_line(report)), ""]
+    lines = [
+        f"# {md_escape(title(report))}",
+        "",
+        md_escape(period_line(report)) + "  ",
+        md_escape(generated_line(report, tz)),
+        "",
+    ]
     for sec in sections(report, tz):
         lines += [f"## {md_escape(sec.title)}", ""]
         lines += [md_escape(n) + "\n" for n in sec.notes]
@@ -249,7 +260,7 @@ def to_html(report: Report, charts: list[bytes] | None = None, tz: str = "UTC") 
         f'<html lang="{report.lang}"><head><meta charset="utf-8">',
         f"<title>{e(title(report))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title(report))}</h1>",
-        f'<p class="meta">{e(period_line(report))}</p>',
+        f'<p class="meta">{e(period_line(report))}<br>{e(generated_line(report, tz))}</p>',
     ]
     for sec in sections(report, tz):
         parts.append(f"<h2>{e(sec.title)}</h2>")

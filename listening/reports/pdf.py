@@ -12,7 +12,7 @@ from pathlib import Path
 
 from listening.errors import ReportError
 from listening.reports.build import Report
-from listening.reports.markup import period_line, sections, title
+from listening.reports.markup import generated_line, period_line, sections, title
 
 FONT = "DejaVu"
 MARGIN = 15  # mm
@@ -49,6 +49,7 @@ def to_pdf(report: Report, charts: list[bytes] | None = None, tz: str = "UTC") -
     pdf.set_font(FONT, "", 9)
     pdf.set_text_color(90, 90, 90)
     pdf.multi_cell(0, 5, period_line(report), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, generated_line(report, tz), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     heading = FontFace(emphasis="BOLD", fill_color=(235, 240, 247))
     for sec in sections(report, tz):

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from listening.errors import ReportError
 from listening.queries import reads
 from listening.queries.sql import Filters
-from listening.reports import build_report
+from listening.reports import build_report, render
 from listening.reports.period import Period, resolve_period
 from listening.reports.verbatims import Vectoriser, excerpt, most_central
 from listening.settings import load_settings
@@ -147,6 +147,23 @@ def test_reports_themes_section_only_when_the_period_has_themes(
                      {"a": (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")})
     report = build_report(store, since=_since(now), now=now, settings=_settings())
     assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [("Colis abîmés", 12)]
+
+
+def test_reports_themes_sized_by_their_members(seeded_sqlite: tuple[Store, dict[str, Any]],
+                                               now: datetime) -> None:
+    store, ids = seeded_sqlite
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE themes (id INTEGER PRIMARY KEY, name TEXT, created_at TIMESTAMP)"))
+        conn.execute(text("CREATE TABLE theme_members (theme_id INTEGER, document_id INTEGER)"))
+        at = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+        conn.execute(text("INSERT INTO themes (id, name, created_at) VALUES (1, 'Ampoules', :a), "
+                          "(2, 'Câbles', :a)"), {"a": at})
+        conn.execute(text("INSERT INTO theme_members VALUES (1, 1), (2, 2), (2, 3), (2, 4)"))
+    reads.read_store.cache_clear()
+    report = build_report(store, since=_since(now), now=now, settings=_settings(report_themes=1))
+    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [("Câbles", 3)]
+    md = render(report, "md").decode()
+    assert "## Thèmes émergents" in md and "| Câbles | 3 |" in md
 
 
 @pytest.mark.parametrize("method", ["tfidf", "embeddings"])
