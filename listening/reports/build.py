@@ -26,7 +26,7 @@ from listening.settings import Settings, get_settings
 from listening.store import Store
 from listening.taxonomy import load_topics
 
-CANDIDATES_PER_TOPIC = 200
+CANDIDATES_PER_TOPIC = 100  # the newest verbatims of a topic among which the central one is chosen
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ def _verbatims(
         return [], "tfidf" if settings.insights.report_centrality == "tfidf" else "embeddings"
     vectoriser = Vectoriser(settings)
     ranked: list[tuple[TopicRow, pd.DataFrame, list[int]]] = []
-    for row in topics:
+    for row in topics[:wanted]:  # round-robin over topics: later ones would never be reached
         df = reads.topic_verbatims(
             url, _filters(p, brand_id, topics=(row.topic,)), limit=CANDIDATES_PER_TOPIC
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from listening.errors import ReportError
 from listening.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,14 @@ class Vectoriser:
                 import nlp.encoder  # noqa: F401  (registers the encoders)
                 from nlp.pipeline import make_encoder
 
-                self._encoder = make_encoder(settings)
+                self._encoder = make_encoder(settings, cache=True)
                 self.method = "embeddings"
             except Exception as exc:  # no model available: TF-IDF says it too
                 if wanted == "embeddings":
-                    raise
+                    raise ReportError(
+                        f"the sentence encoder cannot load: {type(exc).__name__}: {exc}",
+                        "set LISTENING_INSIGHTS__REPORT_CENTRALITY=auto (falls back to TF-IDF) or tfidf",
+                    ) from None
                 log.warning("sentence encoder unavailable (%s): TF-IDF centrality", exc)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:

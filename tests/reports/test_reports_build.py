@@ -186,3 +186,12 @@ def test_reports_excerpt_cuts_at_a_word() -> None:
     assert excerpt("court", 40) == ("court", False)
     cut, truncated = excerpt("un texte " * 20, 40)
     assert truncated and len(cut) <= 40 and not cut.endswith(" ") and ("un texte " * 20).startswith(cut)
+
+
+def test_reports_centrality_falls_back_to_tfidf_without_encoder() -> None:
+    broken = {"encoder": "listening.encoder.missing.v9"}
+    auto = Vectoriser(load_settings(nlp=broken, insights={"report_centrality": "auto"}))
+    assert auto.method == "tfidf"
+    assert most_central(["colis en retard", "colis en retard encore", "jolie lampe"], auto)[-1] == 2
+    with pytest.raises(ReportError, match="the sentence encoder cannot load"):
+        Vectoriser(load_settings(nlp=broken, insights={"report_centrality": "embeddings"}))
