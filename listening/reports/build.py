@@ -166,7 +166,7 @@ def _kpis(url: str, p: Period, prev: Period, brand_id: int | None) -> list[Kpi]:
     )
 
     def net(k: dict[str, int]) -> float:
-        return (k["positive"] - k["negative"]) / k["analysed"] if k["analysed"] else 0.0
+        return (k["positive"] - k["negative"]) / k["analysed"] if k["analysed"] else math.nan
 
     out = [
         Kpi(key, cur[key], old[key]) for key in ("documents", "analysed", "positive", "negative")

@@ -54,7 +54,9 @@ def _kpi_row(k: Kpi, lang: str) -> list[str]:
             t(f"kpi.{k.key}", lang),
             _net(k.value, lang),
             _net(k.previous, lang),
-            fmt_number((k.value - k.previous) * 100, lang, sign=True) + " pts",
+            "–"
+            if math.isnan(k.value - k.previous)
+            else fmt_number((k.value - k.previous) * 100, lang, sign=True) + " pts",
         ]
     return [
         t(f"kpi.{k.key}", lang),

@@ -63,8 +63,13 @@ def to_pdf(report: Report, charts: list[bytes] | None = None, tz: str = "UTC") -
             pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
         if sec.rows:
+            widths = (1.6,) + (1.0,) * (len(sec.header) - 1)  # names need the room
             with pdf.table(
-                headings_style=heading, line_height=5, text_align="LEFT", first_row_as_headings=True
+                headings_style=heading,
+                line_height=5,
+                text_align="LEFT",
+                first_row_as_headings=True,
+                col_widths=widths,
             ) as table:
                 for row in [sec.header, *sec.rows]:
                     cells = table.row()

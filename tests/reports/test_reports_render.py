@@ -41,6 +41,7 @@ def test_reports_markdown_and_html_carry_the_query_numbers(
     assert md.startswith("# Rapport d’écoute client — Maison Lumière\n")
     assert f"| Verbatims | {kpis['documents']} | 0 | +{kpis['documents']} |" in md
     assert f"| Négatifs | {kpis['negative']} |" in md
+    assert "| Sentiment net | +2 | – | – |" in md  # (21 - 20) / 41; no previous data: no change
     assert "| Luminéo | Livraison | +100 (n = 10) | -100 (n = 10) | ▲ meilleur que Maison Lumière |" in md
     assert "| Tickets ouverts | 4 |" in md and "| Délais dépassés | 1 |" in md
     assert "| Délai médian de première réponse | 2,0 h |" in md
