@@ -244,3 +244,25 @@ def test_reports_scheduler_enqueues_the_digest_when_due(
             for kind in ("collect", "analyze", "route", "notify"):
                 with contextlib.suppress(Exception):
                     channel.queue_delete(f"{settings.workers.queue_prefix}{kind}")
+
+
+def test_reports_serve_pass_sends_the_due_digest_once(sqlite_store: Store,
+                                                      smtp: tuple[Mailbox, int]) -> None:
+    """`listening serve`'s downstream stages send the weekly digest when due (real clock)."""
+    from zoneinfo import ZoneInfo
+
+    from listening.pipeline import run_downstream
+
+    box, port = smtp
+    now = datetime.now(UTC)
+    seed_report(sqlite_store, now)
+    local = now.astimezone(ZoneInfo("Europe/Paris"))
+    settings = _settings(port, digest_weekday=local.weekday(), digest_hour=0)  # due since midnight
+    first = run_downstream(sqlite_store, settings)
+    assert [d["status"] for d in first["digests"]["digests"]] == ["sent", "sent"]
+    assert len(box.received) == 2
+    second = run_downstream(sqlite_store, settings)
+    assert second["digests"] == {"due": True, "digests": []} and len(box.received) == 2
+    quiet = run_downstream(sqlite_store, _settings(port).model_copy(
+        update={"insights": settings.insights.model_copy(update={"digest_recipients": {}})}))
+    assert "digests" not in quiet  # no recipients: the stage is not even looked at
