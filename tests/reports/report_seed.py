@@ -23,23 +23,54 @@ def seed_report(store: Store, now: datetime) -> dict[str, Any]:
     """
     ids = seed(store, now=now)
     with store.session() as s:
-        doc = Document(source_id=ids["sources"]["forum"], brand_id=ids["own_brand"],
-                       external_id="euro", text=EURO_TEXT, content_hash="euro", language="fr",
-                       published_at=now - timedelta(days=2), raw={}, author="a_euro")
+        doc = Document(
+            source_id=ids["sources"]["forum"],
+            brand_id=ids["own_brand"],
+            external_id="euro",
+            text=EURO_TEXT,
+            content_hash="euro",
+            language="fr",
+            published_at=now - timedelta(days=2),
+            raw={},
+            author="a_euro",
+        )
         s.add(doc)
         s.flush()
         ids["euro"] = doc.id
-        s.add(Analysis(document_id=doc.id, model_version="test", language="fr",
-                       sentiment="positive", sentiment_score=0.7, intent="praise", urgency=[],
-                       actionable=False, topics=[{"topic": "price", "sentiment": "positive",
-                                                  "confidence": 0.9, "evidence": []}]))
+        s.add(
+            Analysis(
+                document_id=doc.id,
+                model_version="test",
+                language="fr",
+                sentiment="positive",
+                sentiment_score=0.7,
+                intent="praise",
+                urgency=[],
+                actionable=False,
+                topics=[
+                    {"topic": "price", "sentiment": "positive", "confidence": 0.9, "evidence": []}
+                ],
+            )
+        )
         tickets = {t.priority: t for t in s.query(Ticket)}
         for t in tickets.values():
             t.created_at = now - timedelta(hours=5)
-        s.add(TicketEvent(ticket_id=tickets["P2"].id, at=now - timedelta(hours=3), actor="bob",
-                          action="answered", details={}))
-        s.add(TicketEvent(ticket_id=tickets["P4"].id, at=now - timedelta(hours=1), actor="bob",
-                          action="closed", details={}))
+        s.add(
+            TicketEvent(
+                ticket_id=tickets["P2"].id,
+                at=now - timedelta(hours=3),
+                actor="bob",
+                action="answered",
+                details={},
+            )
+        )
+        s.add(
+            TicketEvent(
+                ticket_id=tickets["P4"].id,
+                at=now - timedelta(hours=1),
+                actor="bob",
+                action="closed",
+                details={},
+            )
+        )
     return ids
-
-

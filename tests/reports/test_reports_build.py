@@ -27,10 +27,18 @@ def _settings(**insights: Any) -> Any:
     return load_settings(insights={"report_centrality": "tfidf", **insights})
 
 
-def test_reports_figures_match_the_queries(seeded: tuple[Store, dict[str, Any]], now: datetime) -> None:
+def test_reports_figures_match_the_queries(
+    seeded: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, ids = seeded
-    report = build_report(store, since=_since(now), until=now.date().isoformat(), lang="en",
-                          now=now, settings=_settings())
+    report = build_report(
+        store,
+        since=_since(now),
+        until=now.date().isoformat(),
+        lang="en",
+        now=now,
+        settings=_settings(),
+    )
     assert report.brand == "Maison Lumière" and report.reference == "Maison Lumière"
     p = report.period
     assert (p.kind, p.start, p.end) == ("custom", (now - timedelta(days=25)).date(), now.date())
@@ -62,11 +70,18 @@ def test_reports_figures_match_the_queries(seeded: tuple[Store, dict[str, Any]],
     assert report.themes is None  # no themes table: the section is left out
 
 
-def test_reports_verbatims_are_quoted_as_written(seeded: tuple[Store, dict[str, Any]],
-                                                 now: datetime) -> None:
+def test_reports_verbatims_are_quoted_as_written(
+    seeded: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, ids = seeded
-    report = build_report(store, since=_since(now), until=now.date(), now=now, lang="fr",
-                          settings=_settings(report_verbatims=10))
+    report = build_report(
+        store,
+        since=_since(now),
+        until=now.date(),
+        now=now,
+        lang="fr",
+        settings=_settings(report_verbatims=10),
+    )
     assert report.verbatim_method == "tfidf"
     texts = [v.text for v in report.verbatims]
     assert len(texts) == len(set(texts))  # the same words posted twice are quoted once
@@ -80,25 +95,37 @@ def test_reports_verbatims_are_quoted_as_written(seeded: tuple[Store, dict[str, 
     assert {v.topic_label for v in report.verbatims} >= {"Livraison", "Prix"}
 
 
-def test_reports_competitor_brand_and_team_filter(seeded: tuple[Store, dict[str, Any]],
-                                                  now: datetime) -> None:
+def test_reports_competitor_brand_and_team_filter(
+    seeded: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, ids = seeded
-    report = build_report(store, since=_since(now), until=now.date(), brand="luminéo", now=now,
-                          teams=("logistics",),
-                          settings=_settings())
+    report = build_report(
+        store,
+        since=_since(now),
+        until=now.date(),
+        brand="luminéo",
+        now=now,
+        teams=("logistics",),
+        settings=_settings(),
+    )
     assert report.brand == "Luminéo"
     [diff] = report.competitors  # compared with the reported brand now
     assert (diff.brand, diff.better) == ("Maison Lumière", False)
     assert report.sla is not None and report.sla.opened == 1 and report.sla.teams == ("logistics",)
 
 
-def test_reports_bad_input_is_a_clear_error(seeded: tuple[Store, dict[str, Any]],
-                                            now: datetime) -> None:
+def test_reports_bad_input_is_a_clear_error(
+    seeded: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, _ = seeded
-    with pytest.raises(ReportError, match="unknown brand 'Nope'; valid brands: Maison Lumière, Luminéo"):
+    with pytest.raises(
+        ReportError, match="unknown brand 'Nope'; valid brands: Maison Lumière, Luminéo"
+    ):
         build_report(store, brand="Nope", now=now)
-    with pytest.raises(ReportError, match="no verbatim published between 2001-01-01 and 2001-01-31 "
-                                          "for Maison Lumière") as err:
+    with pytest.raises(
+        ReportError,
+        match="no verbatim published between 2001-01-01 and 2001-01-31 for Maison Lumière",
+    ) as err:
         build_report(store, since="2001-01-01", until="2001-01-31", now=now)
     assert "start on" in err.value.hint and err.value.code == "L013"
     empty = build_report(store, since="2001-01-01", until="2001-01-31", now=now, allow_empty=True)
@@ -133,35 +160,56 @@ def test_reports_periods() -> None:
 
 
 def test_reports_themes_section_only_when_the_period_has_themes(
-        seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime) -> None:
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, _ = seeded_sqlite
     with store.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE themes (id INTEGER PRIMARY KEY, label TEXT, size INTEGER, "
-                          "last_seen_at TIMESTAMP)"))
+        conn.execute(
+            text(
+                "CREATE TABLE themes (id INTEGER PRIMARY KEY, label TEXT, size INTEGER, "
+                "last_seen_at TIMESTAMP)"
+            )
+        )
     reads.read_store.cache_clear()
     report = build_report(store, since=_since(now), now=now, settings=_settings())
     assert report.themes is None  # a table without rows for the period
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO themes (label, size, last_seen_at) VALUES "
-                          "('Colis abîmés', 12, :a), ('Ancien thème', 40, '2001-01-01 00:00:00')"),
-                     {"a": (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")})
+        conn.execute(
+            text(
+                "INSERT INTO themes (label, size, last_seen_at) VALUES "
+                "('Colis abîmés', 12, :a), ('Ancien thème', 40, '2001-01-01 00:00:00')"
+            ),
+            {"a": (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")},
+        )
     report = build_report(store, since=_since(now), now=now, settings=_settings())
-    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [("Colis abîmés", 12)]
+    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [
+        ("Colis abîmés", 12)
+    ]
 
 
-def test_reports_themes_sized_by_their_members(seeded_sqlite: tuple[Store, dict[str, Any]],
-                                               now: datetime) -> None:
+def test_reports_themes_sized_by_their_members(
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, ids = seeded_sqlite
     with store.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE themes (id INTEGER PRIMARY KEY, name TEXT, created_at TIMESTAMP)"))
+        conn.execute(
+            text("CREATE TABLE themes (id INTEGER PRIMARY KEY, name TEXT, created_at TIMESTAMP)")
+        )
         conn.execute(text("CREATE TABLE theme_members (theme_id INTEGER, document_id INTEGER)"))
         at = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
-        conn.execute(text("INSERT INTO themes (id, name, created_at) VALUES (1, 'Ampoules', :a), "
-                          "(2, 'Câbles', :a)"), {"a": at})
+        conn.execute(
+            text(
+                "INSERT INTO themes (id, name, created_at) VALUES (1, 'Ampoules', :a), "
+                "(2, 'Câbles', :a)"
+            ),
+            {"a": at},
+        )
         conn.execute(text("INSERT INTO theme_members VALUES (1, 1), (2, 2), (2, 3), (2, 4)"))
     reads.read_store.cache_clear()
     report = build_report(store, since=_since(now), now=now, settings=_settings(report_themes=1))
-    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [("Câbles", 3)]
+    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [
+        ("Câbles", 3)
+    ]
     md = render(report, "md").decode()
     assert "## Thèmes émergents" in md and "| Câbles | 3 |" in md
 
@@ -185,7 +233,12 @@ def test_reports_centrality_picks_the_typical_text(method: str) -> None:
 def test_reports_excerpt_cuts_at_a_word() -> None:
     assert excerpt("court", 40) == ("court", False)
     cut, truncated = excerpt("un texte " * 20, 40)
-    assert truncated and len(cut) <= 40 and not cut.endswith(" ") and ("un texte " * 20).startswith(cut)
+    assert (
+        truncated
+        and len(cut) <= 40
+        and not cut.endswith(" ")
+        and ("un texte " * 20).startswith(cut)
+    )
 
 
 def test_reports_centrality_falls_back_to_tfidf_without_encoder() -> None:

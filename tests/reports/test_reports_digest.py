@@ -34,7 +34,10 @@ from listening.store.digests import ReportDigest
 # is the last complete week on Wednesday 11 March
 SEEDED = datetime(2026, 3, 9, 0, 0, tzinfo=UTC)
 WEDNESDAY = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
-RECIPIENTS = {"team:support": ["sav@example.fr"], "role:marketing": ["cmo@example.fr", "cm@example.fr"]}
+RECIPIENTS = {
+    "team:support": ["sav@example.fr"],
+    "role:marketing": ["cmo@example.fr", "cm@example.fr"],
+}
 
 
 class Mailbox:
@@ -77,8 +80,10 @@ def _settings(port: int, **insights: Any) -> Settings:
 
 def _rows(store: Store) -> list[tuple[str, str, str, int]]:
     with store.session() as s:
-        return [(r.audience, r.period_start.isoformat(), r.status, r.attempts)
-                for r in s.scalars(select(ReportDigest).order_by(ReportDigest.id))]
+        return [
+            (r.audience, r.period_start.isoformat(), r.status, r.attempts)
+            for r in s.scalars(select(ReportDigest).order_by(ReportDigest.id))
+        ]
 
 
 def test_reports_digest_sent_once_per_period(store: Store, smtp: tuple[Mailbox, int]) -> None:
@@ -105,7 +110,9 @@ def test_reports_digest_sent_once_per_period(store: Store, smtp: tuple[Mailbox, 
     assert again["status"] == "skipped" and "already sent" in again["reason"]
     assert len(box.received) == 1 and _rows(store) == [("team:support", "2026-03-02", "sent", 1)]
     # unless forced
-    assert send_digest(store, settings, "team:support", now=WEDNESDAY, force=True)["status"] == "sent"
+    assert (
+        send_digest(store, settings, "team:support", now=WEDNESDAY, force=True)["status"] == "sent"
+    )
     assert len(box.received) == 2 and _rows(store) == [("team:support", "2026-03-02", "sent", 2)]
     # a dry run builds it, sends and records nothing
     dry = send_digest(store, settings, "role:marketing", now=WEDNESDAY, dry_run=True)
@@ -125,8 +132,9 @@ def test_reports_digest_failures_are_recorded_and_retried(sqlite_store: Store) -
     assert pending_audiences(sqlite_store, settings, later) == ["team:support", "role:marketing"]
 
 
-def test_reports_digest_schedule_with_an_injected_clock(sqlite_store: Store,
-                                                        smtp: tuple[Mailbox, int]) -> None:
+def test_reports_digest_schedule_with_an_injected_clock(
+    sqlite_store: Store, smtp: tuple[Mailbox, int]
+) -> None:
     box, port = smtp
     seed_report(sqlite_store, SEEDED)
     settings = _settings(port, digest_weekday=0, digest_hour=7)  # Monday 07:00, Europe/Paris
@@ -137,19 +145,28 @@ def test_reports_digest_schedule_with_an_injected_clock(sqlite_store: Store,
     out = send_due_digests(sqlite_store, settings, monday_on_time)
     assert out["due"] and [d["status"] for d in out["digests"]] == ["sent", "sent"]
     assert sorted(tuple(e.rcpt_tos) for e in box.received) == [
-        ("cmo@example.fr", "cm@example.fr"), ("sav@example.fr",)]
+        ("cmo@example.fr", "cm@example.fr"),
+        ("sav@example.fr",),
+    ]
     # every later pass of the week does nothing
     for hours in (1, 30, 100):
-        assert send_due_digests(sqlite_store, settings, monday_on_time + timedelta(hours=hours))[
-            "digests"] == []
+        assert (
+            send_due_digests(sqlite_store, settings, monday_on_time + timedelta(hours=hours))[
+                "digests"
+            ]
+            == []
+        )
     assert len(box.received) == 2
     # next Monday: the week 9–15 March has no verbatim: recorded, nothing sent
     out = send_due_digests(sqlite_store, settings, monday_on_time + timedelta(days=7))
     assert [d["status"] for d in out["digests"]] == ["no_data", "no_data"]
     assert len(box.received) == 2
     assert [r[1:3] for r in _rows(sqlite_store)] == [
-        ("2026-03-02", "sent"), ("2026-03-02", "sent"), ("2026-03-09", "no_data"),
-        ("2026-03-09", "no_data")]
+        ("2026-03-02", "sent"),
+        ("2026-03-02", "sent"),
+        ("2026-03-09", "no_data"),
+        ("2026-03-09", "no_data"),
+    ]
 
 
 def test_reports_digest_audiences_are_checked() -> None:
@@ -167,9 +184,12 @@ def test_reports_digest_audiences_are_checked() -> None:
         load_settings(insights={"digest_recipients": {"team:support": ["nobody"]}})
 
 
-def test_reports_digest_cli(sqlite_store: Store, smtp: tuple[Mailbox, int],
-                            monkeypatch: pytest.MonkeyPatch,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_digest_cli(
+    sqlite_store: Store,
+    smtp: tuple[Mailbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from listening.cli import main
 
     box, port = smtp
@@ -191,7 +211,10 @@ def test_reports_digest_cli(sqlite_store: Store, smtp: tuple[Mailbox, int],
         main(["digest", "send", "--team", "nope"])
     assert exc.value.code == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: L013: no digest recipients for 'team:nope'") and "Traceback" not in err
+    assert (
+        err.startswith("Error: L013: no digest recipients for 'team:nope'")
+        and "Traceback" not in err
+    )
 
 
 def _redis_url() -> str | None:
@@ -204,7 +227,8 @@ def _redis_url() -> str | None:
 
 
 def test_reports_scheduler_enqueues_the_digest_when_due(
-        sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("celery")
     import uuid
 
@@ -217,8 +241,13 @@ def test_reports_scheduler_enqueues_the_digest_when_due(
             pytest.fail("Redis is required in CI")
         pytest.skip("Redis unreachable on 127.0.0.1:6379")
     seed_report(sqlite_store, SEEDED)
-    settings = _settings(_free_port()).model_copy(update={"workers": load_settings().workers.model_copy(
-        update={"broker_url": url, "queue_prefix": f"t{uuid.uuid4().hex[:10]}."})})
+    settings = _settings(_free_port()).model_copy(
+        update={
+            "workers": load_settings().workers.model_copy(
+                update={"broker_url": url, "queue_prefix": f"t{uuid.uuid4().hex[:10]}."}
+            )
+        }
+    )
     app = make_app(settings)
     clock = [datetime(2026, 3, 9, 5, 30, tzinfo=UTC)]  # Monday 06:30 in Paris: not yet
     beat = Beat(app, sqlite_store, settings, clock=lambda: clock[0])
@@ -232,10 +261,17 @@ def test_reports_scheduler_enqueues_the_digest_when_due(
         # once the digests are recorded as sent, a later tick (past the retry delay) sends none
         with sqlite_store.session() as s:
             for audience in RECIPIENTS:
-                s.add(ReportDigest(audience=audience, period="week",
-                                   period_start=datetime(2026, 3, 2).date(),
-                                   period_end=datetime(2026, 3, 8).date(), status="sent",
-                                   recipients=[], attempts=1))
+                s.add(
+                    ReportDigest(
+                        audience=audience,
+                        period="week",
+                        period_start=datetime(2026, 3, 2).date(),
+                        period_end=datetime(2026, 3, 8).date(),
+                        status="sent",
+                        recipients=[],
+                        attempts=1,
+                    )
+                )
         clock[0] += timedelta(hours=2)
         assert beat.tick()["enqueued"]["digest"] == 0
     finally:
@@ -246,8 +282,9 @@ def test_reports_scheduler_enqueues_the_digest_when_due(
                     channel.queue_delete(f"{settings.workers.queue_prefix}{kind}")
 
 
-def test_reports_serve_pass_sends_the_due_digest_once(sqlite_store: Store,
-                                                      smtp: tuple[Mailbox, int]) -> None:
+def test_reports_serve_pass_sends_the_due_digest_once(
+    sqlite_store: Store, smtp: tuple[Mailbox, int]
+) -> None:
     """`listening serve`'s downstream stages send the weekly digest when due (real clock)."""
     from zoneinfo import ZoneInfo
 
@@ -263,6 +300,10 @@ def test_reports_serve_pass_sends_the_due_digest_once(sqlite_store: Store,
     assert len(box.received) == 2
     second = run_downstream(sqlite_store, settings)
     assert second["digests"] == {"due": True, "digests": []} and len(box.received) == 2
-    quiet = run_downstream(sqlite_store, _settings(port).model_copy(
-        update={"insights": settings.insights.model_copy(update={"digest_recipients": {}})}))
+    quiet = run_downstream(
+        sqlite_store,
+        _settings(port).model_copy(
+            update={"insights": settings.insights.model_copy(update={"digest_recipients": {}})}
+        ),
+    )
     assert "digests" not in quiet  # no recipients: the stage is not even looked at

@@ -27,22 +27,35 @@ A4 = (595.28, 841.89)  # points
 
 def _report(store: Store, now: datetime, lang: str, **kw: Any) -> Report:
     settings = load_settings(insights={"report_centrality": "tfidf", "report_verbatims": 10})
-    return build_report(store, since=(now - timedelta(days=25)).date(), until=now.date(), now=now,
-                        lang=lang, settings=settings, **kw)
+    return build_report(
+        store,
+        since=(now - timedelta(days=25)).date(),
+        until=now.date(),
+        now=now,
+        lang=lang,
+        settings=settings,
+        **kw,
+    )
 
 
 def test_reports_markdown_and_html_carry_the_query_numbers(
-        seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime) -> None:
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, ids = seeded_sqlite
     report = _report(store, now, "fr")
     p = report.period
-    kpis = reads.overview_kpis(store.url, Filters(start=p.start, end=p.end, brand_ids=(ids["own_brand"],)))
+    kpis = reads.overview_kpis(
+        store.url, Filters(start=p.start, end=p.end, brand_ids=(ids["own_brand"],))
+    )
     md = render(report, "md").decode()
     assert md.startswith("# Rapport d’écoute client — Maison Lumière\n")
     assert f"| Verbatims | {kpis['documents']} | 0 | +{kpis['documents']} |" in md
     assert f"| Négatifs | {kpis['negative']} |" in md
     assert "| Sentiment net | +2 | – | – |" in md  # (21 - 20) / 41; no previous data: no change
-    assert "| Luminéo | Livraison | +100 (n = 10) | -100 (n = 10) | ▲ meilleur que Maison Lumière |" in md
+    assert (
+        "| Luminéo | Livraison | +100 (n = 10) | -100 (n = 10) | ▲ meilleur que Maison Lumière |"
+        in md
+    )
     assert "| Tickets ouverts | 4 |" in md and "| Délais dépassés | 1 |" in md
     assert "| Délai médian de première réponse | 2,0 h |" in md
     assert "Thèmes émergents" not in md
@@ -61,12 +74,16 @@ def test_reports_english_labels(seeded_sqlite: tuple[Store, dict[str, Any]], now
     store, _ = seeded_sqlite
     md = render(_report(store, now, "en"), "md").decode()
     assert "# Customer listening report — Maison Lumière" in md
-    assert "| Luminéo | Delivery | +100 (n = 10) | -100 (n = 10) | ▲ better than Maison Lumière |" in md
+    assert (
+        "| Luminéo | Delivery | +100 (n = 10) | -100 (n = 10) | ▲ better than Maison Lumière |"
+        in md
+    )
     assert "| Median time to first response | 2.0 h |" in md and "Livraison |" not in md
 
 
-def test_reports_user_text_is_escaped(seeded_sqlite: tuple[Store, dict[str, Any]],
-                                      now: datetime) -> None:
+def test_reports_user_text_is_escaped(
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
     store, _ = seeded_sqlite
     report = _report(store, now, "fr", brand="Luminéo")
     assert HOSTILE in [v.text for v in report.verbatims]  # the hostile verbatim is quoted...
@@ -81,10 +98,27 @@ def test_reports_user_text_is_escaped(seeded_sqlite: tuple[Store, dict[str, Any]
 
 def _hand_report(lang: str) -> Report:
     p = Period("week", date(2026, 3, 2), date(2026, 3, 8))
-    v = Verbatim(1, "<b>x</b> & y", False, datetime(2026, 3, 3, tzinfo=UTC), "src <i>", "B & <C>",
-                 "delivery", "Livraison", "negative", "javascript:alert(1)")
-    return Report(brand="B & <C>", reference=None, lang=lang, period=p, previous=p.previous(),
-                  generated_at=datetime(2026, 3, 9, tzinfo=UTC), verbatims=[v])
+    v = Verbatim(
+        1,
+        "<b>x</b> & y",
+        False,
+        datetime(2026, 3, 3, tzinfo=UTC),
+        "src <i>",
+        "B & <C>",
+        "delivery",
+        "Livraison",
+        "negative",
+        "javascript:alert(1)",
+    )
+    return Report(
+        brand="B & <C>",
+        reference=None,
+        lang=lang,
+        period=p,
+        previous=p.previous(),
+        generated_at=datetime(2026, 3, 9, tzinfo=UTC),
+        verbatims=[v],
+    )
 
 
 def test_reports_hostile_names_and_links_are_inert() -> None:
@@ -98,8 +132,9 @@ def _image_boxes(page: Any) -> list[tuple[float, float, float, float]]:
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_reports_pdf_pages_text_and_charts(seeded_sqlite: tuple[Store, dict[str, Any]],
-                                           now: datetime, lang: str) -> None:
+def test_reports_pdf_pages_text_and_charts(
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime, lang: str
+) -> None:
     store, _ = seeded_sqlite
     data = render(_report(store, now, lang), "pdf")
     assert data.startswith(b"%PDF-")
@@ -122,10 +157,10 @@ def test_reports_pdf_pages_text_and_charts(seeded_sqlite: tuple[Store, dict[str,
         assert right - left > 300 and top - bottom > 60
         bitmap = pdf[index].render(scale=1).to_numpy()  # rows from the top, RGB(A)
         height = bitmap.shape[0]
-        chart = bitmap[int(height - top):int(height - bottom), int(left):int(right), :3]
+        chart = bitmap[int(height - top) : int(height - bottom), int(left) : int(right), :3]
         ink = (chart.min(axis=2) < 200).mean()
         assert ink > 0.05, f"chart area nearly blank ({ink:.3f})"
-        colours = {tuple(px) for px in chart.reshape(-1, 3)[:: 7]}
+        colours = {tuple(px) for px in chart.reshape(-1, 3)[::7]}
         assert len(colours) > 20  # bars, axes, labels: not a flat fill
     margin = pdf[0].render(scale=1).to_numpy()[:, :30, :3]  # the left margin stays white
     assert np.all(margin > 250)
