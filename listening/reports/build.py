@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from listening.errors import ReportError
+from listening.queries import insights as insight_reads
 from listening.queries import reads, stats
 from listening.queries.sql import Filters
 from listening.reports.period import Period, resolve_period
@@ -247,7 +248,7 @@ def _competitors(
 def sla_figures(url: str, p: Period, teams: tuple[str, ...], now: datetime) -> Sla:
     """Opened, closed, breached in the period, and the median time to first answer."""
     start, end = _utc(p.start), _utc(p.end + timedelta(days=1))
-    df = reads.ticket_period(url, start, end, teams)
+    df = insight_reads.ticket_period(url, start, end, teams)
 
     def within(col: str, upto: datetime = end) -> pd.Series:
         return df[col].notna() & (df[col] >= start) & (df[col] < upto)
@@ -275,7 +276,7 @@ def _themes(url: str, p: Period, settings: Settings) -> list[Theme] | None:
     limit = settings.insights.report_themes
     if not limit or not reads.has_table(url, "themes"):
         return None
-    df = reads.themes_for_period(url, _utc(p.start), _utc(p.end + timedelta(days=1)), limit)
+    df = insight_reads.themes_for_period(url, _utc(p.start), _utc(p.end + timedelta(days=1)), limit)
     return [Theme(str(r.label), int(r.size)) for r in df.itertuples()] or None
 
 
