@@ -307,3 +307,23 @@ def test_reports_serve_pass_sends_the_due_digest_once(
         ),
     )
     assert "digests" not in quiet  # no recipients: the stage is not even looked at
+
+
+def test_reports_digest_two_senders_at_once_send_one(
+    store: Store, smtp: tuple[Mailbox, int]
+) -> None:
+    """Two processes (threads here) on one store: the (audience, period) row lets one win."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    box, port = smtp
+    seed_report(store, SEEDED)
+    settings = _settings(port, digest_pdf=False)
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(
+            pool.map(
+                lambda _: send_digest(store, settings, "team:support", now=WEDNESDAY), range(4)
+            )
+        )
+    assert sorted(o["status"] for o in outs) == ["sent", "skipped", "skipped", "skipped"]
+    assert len(box.received) == 1
+    assert _rows(store) == [("team:support", "2026-03-02", "sent", 1)]
