@@ -7,6 +7,7 @@ same everywhere and no system font path is involved.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
@@ -19,14 +20,17 @@ MARGIN = 15  # mm
 
 
 def font_dir() -> Path:
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - a core dependency
+    """matplotlib's ``mpl-data/fonts/ttf`` folder, found without importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    folder = None
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"
+    if folder is None or not (folder / "DejaVuSans.ttf").is_file():
         raise ReportError(
-            "the PDF font is missing (matplotlib is not installed)",
-            "reinstall listening with its dependencies",
-        ) from None
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+            "the PDF font (DejaVu Sans, shipped by matplotlib) is missing",
+            "reinstall listening with its dependencies (pip install matplotlib)",
+        )
+    return folder
 
 
 def to_pdf(report: Report, charts: list[bytes] | None = None, tz: str = "UTC") -> bytes:
