@@ -248,3 +248,16 @@ def test_reports_centrality_falls_back_to_tfidf_without_encoder() -> None:
     assert most_central(["colis en retard", "colis en retard encore", "jolie lampe"], auto)[-1] == 2
     with pytest.raises(ReportError, match="the sentence encoder cannot load"):
         Vectoriser(load_settings(nlp=broken, insights={"report_centrality": "embeddings"}))
+
+
+def test_reports_without_an_own_brand_cover_every_brand(
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
+    store, _ = seeded_sqlite
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE brands SET is_own = :f"), {"f": False})
+    report = build_report(store, since=_since(now), until=now.date(), now=now, settings=_settings())
+    assert report.brand is None and report.reference is None and not report.competitors
+    assert report.kpis[0].value == 81  # both brands
+    md = render(report, "md").decode()
+    assert "Rapport d’écoute client — toutes marques" in md and "Concurrents" not in md
