@@ -71,3 +71,9 @@ class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 
     code = "L005"
+
+
+class ReportError(ListeningError):
+    """A report or digest cannot be built or sent: unknown brand, empty period, bad recipients."""
+
+    code = "L013"

@@ -1,4 +1,5 @@
-"""The stages after collection, run in order: analyse → route → spike alerts → notify.
+"""The stages after collection, run in order: analyse → route → spike alerts → notify
+(→ the weekly digests when they are due and recipients are configured).
 
 Used by ``listening demo`` and by ``listening serve`` after each collection pass.
 Each stage is idempotent and talks to the others only through the store.
@@ -19,9 +20,14 @@ def run_downstream(store: Store, settings: Settings) -> dict[str, Any]:
     from listening.routing.service import route_pending
     from nlp.service import analyze_pending
 
-    return {
+    summary = {
         "analysis": analyze_pending(store, settings),
         "routing": route_pending(store, settings),
         "alerts": check_alerts(store, settings),
         "notifications": deliver_pending(store, settings),
     }
+    if settings.insights.digest_recipients:  # weekly digests, once each (docs/INSIGHTS.md)
+        from listening.reports.digest import send_due_digests
+
+        summary["digests"] = send_due_digests(store, settings)
+    return summary

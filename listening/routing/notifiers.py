@@ -293,6 +293,11 @@ def _send_email(
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@listening>"
     message["X-Listening-Idempotency-Key"] = key
     message.set_content(_body_text(payload))
+    return send_message(message, routing)
+
+
+def send_message(message: EmailMessage, routing: RoutingSettings) -> DeliveryResult:
+    """Send one e-mail through the ``routing.smtp_*`` server; never raises for delivery problems."""
     try:
         with smtplib.SMTP(routing.smtp_host, routing.smtp_port, timeout=routing.delivery_timeout_seconds) as smtp:
             if routing.smtp_starttls:

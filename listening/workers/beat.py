@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,9 +31,16 @@ log = logging.getLogger(__name__)
 class Beat:
     """Remembers what it enqueued, so a source waiting in the queue is not enqueued again."""
 
-    def __init__(self, app: Celery, store: Store, settings: Settings) -> None:
-        self.app, self.store, self.settings = app, store, settings
+    def __init__(
+        self,
+        app: Celery,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.app, self.store, self.settings, self.clock = app, store, settings, clock
         self.enqueued: dict[int, tuple[datetime, datetime | None]] = {}
+        self.digest_enqueued_at: datetime | None = None
 
     def _recently_enqueued(self, source_id: int, last_run: datetime | None, now: datetime) -> bool:
         seen = self.enqueued.get(source_id)
@@ -42,8 +50,23 @@ class Beat:
         ttl = timedelta(minutes=self.settings.collection.lock_ttl_minutes)
         return last_run == last_run_then and now - at < ttl
 
+    def _digests(self, now: datetime) -> int:
+        """Enqueue ``listening.digest`` when a weekly digest is due and unsent (not twice in a row)."""
+        from listening.reports.digest import pending_audiences
+
+        if not self.settings.insights.digest_recipients:
+            return 0
+        retry = timedelta(minutes=self.settings.insights.digest_retry_minutes)
+        if self.digest_enqueued_at is not None and now - self.digest_enqueued_at < retry:
+            return 0
+        if not pending_audiences(self.store, self.settings, now):
+            return 0
+        send(self.app, "digest")
+        self.digest_enqueued_at = now
+        return 1
+
     def tick(self) -> dict[str, Any]:
-        now = utcnow()
+        now = self.clock()
         sent: dict[str, int] = {"collect": 0, "analyze": 0, "route": 0, "notify": 0}
         due = select_sources(self.store, None, due_only=True)
         with self.store.session() as session:
@@ -64,6 +87,7 @@ class Beat:
                 for _ in range(wanted):
                     send(self.app, kind)
                 sent[kind] += wanted
+        sent["digest"] = self._digests(now)
         return {"enqueued": sent, "due_sources": len(due), "depths": depths}
 
 

@@ -59,9 +59,14 @@ class ListeningTask(Task):  # type: ignore[misc]
             log.error("cannot record the failure of %s: %s", task_id, store_exc)
 
 
+# tasks without a queue of their own ride on one of the four
+QUEUE_OF = {"digest": "notify"}
+
+
 def send(app: Celery, kind: str, *args: Any) -> None:
     settings: Settings = app.listening_settings  # type: ignore[attr-defined]
-    app.send_task(f"listening.{kind}", args=list(args), queue=queue_name(settings, kind))
+    queue = queue_name(settings, QUEUE_OF.get(kind, kind))
+    app.send_task(f"listening.{kind}", args=list(args), queue=queue)
 
 
 def register(app: Celery) -> None:
@@ -130,3 +135,11 @@ def register(app: Celery) -> None:
 
         result = deliver_pending(store_for(self.settings), self.settings)
         return {k: result[k] for k in ("sent", "retry", "dead", "pending")}
+
+    @app.task(name="listening.digest", kind="notify", **options)
+    def digest(self: ListeningTask) -> dict[str, Any]:
+        """E-mail the weekly digests that are due and not sent yet (report_digests keeps them once)."""
+        from listening.reports.digest import send_due_digests
+
+        result = send_due_digests(store_for(self.settings), self.settings)
+        return {"due": result["due"], "statuses": [d.get("status") for d in result["digests"]]}
