@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from listening.reports.period import Period, resolve_period
 from listening.reports.verbatims import Vectoriser, excerpt, most_central
 from listening.settings import Settings, get_settings
 from listening.store import Store
+from listening.store.timezone import day_start_utc
 from listening.taxonomy import load_topics
 
 CANDIDATES_PER_TOPIC = 100  # the newest verbatims of a topic among which the central one is chosen
@@ -156,8 +157,9 @@ def _filters(p: Period, brand_id: int | None, **kw: Any) -> Filters:
     return Filters(start=p.start, end=p.end, brand_ids=(brand_id,) if brand_id else (), **kw)
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
+def _utc(url: str, day: date) -> datetime:
+    """Local midnight of ``day`` in the store's zone (its days are counted there), in UTC."""
+    return day_start_utc(day, reads.time_zone(url))
 
 
 def _kpis(url: str, p: Period, prev: Period, brand_id: int | None) -> list[Kpi]:
@@ -247,7 +249,7 @@ def _competitors(
 
 def sla_figures(url: str, p: Period, teams: tuple[str, ...], now: datetime) -> Sla:
     """Opened, closed, breached in the period, and the median time to first answer."""
-    start, end = _utc(p.start), _utc(p.end + timedelta(days=1))
+    start, end = _utc(url, p.start), _utc(url, p.end + timedelta(days=1))
     df = insight_reads.ticket_period(url, start, end, teams)
 
     def within(col: str, upto: datetime = end) -> pd.Series:
@@ -276,7 +278,9 @@ def _themes(url: str, p: Period, settings: Settings) -> list[Theme] | None:
     limit = settings.insights.report_themes
     if not limit or not reads.has_table(url, "themes"):
         return None
-    df = insight_reads.themes_for_period(url, _utc(p.start), _utc(p.end + timedelta(days=1)), limit)
+    df = insight_reads.themes_for_period(
+        url, _utc(url, p.start), _utc(url, p.end + timedelta(days=1)), limit
+    )
     return [Theme(str(r.label), int(r.size)) for r in df.itertuples()] or None
 
 
