@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from listening.collection.normalize import (
     clean_line,
@@ -40,6 +40,7 @@ from listening.collection.normalize import (
     to_utc,
 )
 from listening.errors import CollectionError
+from listening.gdpr.models import Erasure
 from listening.settings import Settings
 from listening.store import Document, Source, Store
 from listening.store.documents import DocumentIn, UpsertResult, upsert_documents
@@ -153,6 +154,7 @@ class NearDuplicateIndex:
 
     threshold: float
     last_id: int = 0
+    erasure_mark: int = 0  # newest erasure record when built: a newer one rebuilds the index
     lsh: Any = field(init=False, default=None)  # datasketch.MinHashLSH, built on first find
     texts: dict[int, str] = field(default_factory=dict)
     roots: dict[int, int] = field(default_factory=dict)  # id -> the verbatim it duplicates
@@ -202,14 +204,16 @@ def _index_for(store: Store, brand_id: int | None, settings: Settings) -> NearDu
     cfg = settings.collection
     key = (store.url, brand_id)
     index = _INDEXES.get(key)
-    if index is None or index.threshold != cfg.near_duplicate_threshold:
-        index = NearDuplicateIndex(threshold=cfg.near_duplicate_threshold)
-        _INDEXES[key] = index
     since = utcnow() - timedelta(days=cfg.near_duplicate_days)
     brand_filter = (
         Document.brand_id.is_(None) if brand_id is None else Document.brand_id == brand_id
     )
     with store.session() as session:
+        # texts erased since the index was built (by any process) must leave memory too
+        mark = int(session.scalar(select(func.max(Erasure.id))) or 0)
+        if index is None or index.threshold != cfg.near_duplicate_threshold or index.erasure_mark != mark:
+            index = NearDuplicateIndex(threshold=cfg.near_duplicate_threshold, erasure_mark=mark)
+            _INDEXES[key] = index
         rows = session.execute(
             select(Document.id, Document.text, Document.near_duplicate_of)
             .where(brand_filter, Document.id > index.last_id, Document.collected_at >= since)
@@ -312,6 +316,7 @@ def _ingest_batch(
             failed=res.failed,
             errors=res.errors,
             document_ids=res.document_ids,
+            erased=res.erased,
         )
         rows = session.execute(
             select(Document.id, Document.external_id, Document.text)

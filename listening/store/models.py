@@ -148,6 +148,9 @@ class Document(Base):
         ForeignKey("documents.id", ondelete="SET NULL")
     )
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # privacy (migration 0021): a tombstone keeps its source, brand, date, rating and
+    # analysis counts but no text, title, URL, author or metadata (listening.gdpr)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship()
     brand: Mapped[Brand | None] = relationship()
