@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -62,6 +63,31 @@ def forget(
             f"Erasure #{result['erasure_id']} recorded. Files you exported earlier "
             "(`listening export`, `listening label export`) are yours to delete or rewrite."
         )
+
+
+@privacy_app.command("export")
+def export(
+    author: AuthorOpt = None,
+    handle: HandleOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the JSON here (mode 600), not stdout.")
+    ] = None,
+) -> None:
+    """Everything held about one author, as JSON (access request)."""
+    from listening.gdpr.access import dumps, subject_export, write_export
+    from listening.gdpr.forget import resolve_subject
+
+    settings = get_settings()
+    subject = resolve_subject(settings, author=author, handle=handle)
+    data = subject_export(open_store(read_only=True), settings, subject)
+    if out is None:
+        print(dumps(data, indent=None), flush=True)  # one line: machine readers
+        return
+    write_export(data, out)
+    console.print(
+        f"Wrote {out}: {len(data['documents'])} verbatim(s), {len(data['tickets'])} ticket(s), "
+        f"{len(data['corrections'])} correction(s)."
+    )
 
 
 @privacy_app.command("erasures")
