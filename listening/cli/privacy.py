@@ -90,6 +90,42 @@ def export(
     )
 
 
+@privacy_app.command("retention")
+def retention(
+    dry_run: DryRunOpt = False,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Apply as if it were this ISO date-time (UTC if no zone)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Erase verbatims older than the retention (privacy.retention_days, per-source override)."""
+    from datetime import UTC, datetime
+
+    from listening.errors import PrivacyError
+    from listening.gdpr.retention import apply_retention
+
+    at = None
+    if now:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError:
+            raise PrivacyError(
+                f"--now {now!r} is not an ISO date-time", "write it like 2026-12-01T00:00:00+00:00"
+            ) from None
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    result = apply_retention(open_store(), get_settings(), now=at, dry_run=dry_run)
+    if json_out:
+        print_json(result)
+        return
+    verb = "Would " if dry_run else ""
+    action = result["action"] if dry_run else f"{result['action']}d"
+    per_source = ", ".join(f"{k} {v}" for k, v in result["by_source"].items()) or "no source"
+    console.print(
+        f"{verb}{action} {result['documents']} verbatim(s) past retention ({per_source})."
+    )
+
+
 @privacy_app.command("erasures")
 def erasures(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest records to show.")] = 50,

@@ -4,7 +4,8 @@ Each tick (``workers.schedule_seconds``) it enqueues one ``collect`` task per du
 that no run holds (the per-source leases of listening.collection.locks still guarantee
 that two workers never crawl one source at once), and tops up the analyze, route and
 notify queues when they are empty, so work left by a crash or a lost trigger is picked
-up. Run exactly one (several only enqueue duplicate triggers, which are harmless).
+up. It also applies privacy retention when due (listening.gdpr.retention). Run exactly
+one (several only enqueue duplicate triggers, which are harmless).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from celery import Celery
 
 from listening.collection import locks
 from listening.collection.runner import select_sources
+from listening.gdpr.retention import run_retention_if_due
 from listening.settings import Settings
 from listening.store import Source, Store
 from listening.store.models import utcnow
@@ -42,8 +44,8 @@ class Beat:
         ttl = timedelta(minutes=self.settings.collection.lock_ttl_minutes)
         return last_run == last_run_then and now - at < ttl
 
-    def tick(self) -> dict[str, Any]:
-        now = utcnow()
+    def tick(self, now: datetime | None = None) -> dict[str, Any]:
+        now = now or utcnow()
         sent: dict[str, int] = {"collect": 0, "analyze": 0, "route": 0, "notify": 0}
         due = select_sources(self.store, None, due_only=True)
         with self.store.session() as session:
@@ -64,7 +66,15 @@ class Beat:
                 for _ in range(wanted):
                     send(self.app, kind)
                 sent[kind] += wanted
-        return {"enqueued": sent, "due_sources": len(due), "depths": depths}
+        summary: dict[str, Any] = {"enqueued": sent, "due_sources": len(due), "depths": depths}
+        try:  # retention runs here, once per privacy.retention_interval_hours (no queue needed)
+            retention = run_retention_if_due(self.store, self.settings, now)
+        except Exception as exc:  # a bad source setting must not stop the beat
+            log.warning("retention failed: %s", exc)
+            retention = {"error": f"{type(exc).__name__}: {exc}"}
+        if retention is not None:
+            summary["retention"] = retention
+        return summary
 
 
 def run(
