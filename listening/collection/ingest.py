@@ -4,7 +4,9 @@
 survey and email imports here; the Scrapy item pipeline of the spiders):
 
 1. each item is normalised (:mod:`listening.collection.normalize`): Unicode repaired,
-   HTML stripped, whitespace tidied, language detected, date parsed to UTC from
+   HTML stripped, whitespace tidied, e-mail addresses, phone numbers and the author's name
+   masked and personal keys dropped from the metadata (:mod:`listening.gdpr.masking`),
+   language detected, date parsed to UTC from
    ``published_at`` or, when absent, from the raw string in ``raw["date_raw"]``;
    items left without text or without an external id are counted as failed, with
    the reason;
@@ -40,6 +42,7 @@ from listening.collection.normalize import (
     to_utc,
 )
 from listening.errors import CollectionError
+from listening.gdpr.masking import mask_contacts, mask_names, scrub_raw
 from listening.gdpr.models import Erasure
 from listening.settings import Settings
 from listening.store import Document, Source, Store
@@ -66,10 +69,21 @@ def normalize_item(item: DocumentIn, settings: Settings) -> tuple[DocumentIn | N
     external_id = (item.external_id or "").strip()
     if not external_id:
         return None, "no external id"
+    # no contact details or author names in clear (listening.gdpr.masking, docs/PRIVACY.md)
+    raw = dict(item.raw or {})
+    extra_name = raw.pop("author_name", None)
+    names = [item.author, extra_name if isinstance(extra_name, str) else None]
+    mask = settings.privacy.mask_contacts_in_text
+    regions = settings.privacy.phone_regions
     text = clean_text(item.text)
+    if text and mask:
+        text = mask_contacts(mask_names(text, names), regions)
     if not text:
         return None, f"item {external_id}: empty text after cleaning"
-    raw = dict(item.raw or {})
+    title = clean_line(item.title)
+    if title and mask:
+        title = mask_contacts(mask_names(title, names), regions)
+    raw = scrub_raw(raw, names, regions, mask)
     language = detect_language(text, cfg.languages, min_letters=cfg.language_min_letters)
     if item.language and item.language != language:
         raw.setdefault("declared_language", item.language)
@@ -90,7 +104,7 @@ def normalize_item(item: DocumentIn, settings: Settings) -> tuple[DocumentIn | N
             item,
             external_id=external_id[:512],
             text=text,
-            title=clean_line(item.title),
+            title=title,
             author=clean_line(item.author),
             language=language,
             published_at=published,
@@ -211,7 +225,11 @@ def _index_for(store: Store, brand_id: int | None, settings: Settings) -> NearDu
     with store.session() as session:
         # texts erased since the index was built (by any process) must leave memory too
         mark = int(session.scalar(select(func.max(Erasure.id))) or 0)
-        if index is None or index.threshold != cfg.near_duplicate_threshold or index.erasure_mark != mark:
+        if (
+            index is None
+            or index.threshold != cfg.near_duplicate_threshold
+            or index.erasure_mark != mark
+        ):
             index = NearDuplicateIndex(threshold=cfg.near_duplicate_threshold, erasure_mark=mark)
             _INDEXES[key] = index
         rows = session.execute(
