@@ -148,3 +148,24 @@ def test_privacy_forget_one_document_and_bad_subjects(store: Store) -> None:
         resolve_subject(settings, handle="   ")
     pseudo = pseudonymize(NAME, settings.collection.author_salt)
     assert forget(store, settings, resolve_subject(settings, author=pseudo))["documents"] == 2
+
+
+def test_privacy_forget_drops_near_duplicate_indexes_of_other_processes(
+    sqlite_store: Store,
+) -> None:
+    """An index built before an erasure (as in another process) is rebuilt, not reused."""
+    from listening.collection import ingest as ingest_module
+
+    settings = get_settings()
+    seed(sqlite_store, settings)
+    with sqlite_store.session() as s:
+        brand_id, source_id = s.execute(
+            select(Document.brand_id, Document.source_id).limit(1)
+        ).one()
+    stale = ingest_module._index_for(sqlite_store, brand_id, settings)
+    assert any("trifouilly" in t for t in stale.texts.values())
+    forget(sqlite_store, settings, resolve_subject(settings, handle=NAME))
+    ingest_module._INDEXES[(sqlite_store.url, brand_id)] = stale  # what another process holds
+    fresh = ingest_module._index_for(sqlite_store, brand_id, settings)
+    assert fresh is not stale and not any("trifouilly" in t for t in fresh.texts.values())
+    assert source_id is not None
