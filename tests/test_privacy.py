@@ -14,7 +14,7 @@ from listening.gdpr.forget import forget, list_erasures, resolve_subject
 from listening.gdpr.models import Erasure
 from listening.privacy import pseudonymize
 from listening.settings import get_settings
-from listening.store import Document, Store
+from listening.store import Document, Store, Ticket
 from listening.store.documents import DocumentIn
 from tests.privacy_seed import EMAIL, FRAGMENTS, HANDLE, NAME, OTHER_TEXT, cache_keys, scan, seed
 
@@ -77,6 +77,7 @@ def test_privacy_forget_erases_a_person_from_every_table(store: Store) -> None:
     assert by_name["documents"] == 2 and by_mail["documents"] == 1
     assert by_name["counts"]["corrections"] == 2  # the linked one and the orphaned snapshot
     assert by_name["counts"]["tickets"] == 1 and by_name["counts"]["ticket_events"] == 2
+    assert by_name["counts"]["tickets_closed"] == 1
 
     assert scan(store, needles) == []
     assert _search(store, "Quokkaville") == 0 and _search(store, "Trifouilly") == 0
@@ -91,6 +92,9 @@ def test_privacy_forget_erases_a_person_from_every_table(store: Store) -> None:
             d.text == "" and d.raw == {} and d.url is None for d in erased
         )
         records = list_erasures(s)
+        ticket = s.scalar(select(Ticket))
+        assert ticket is not None and ticket.status == "closed"
+        assert [(e.actor, e.action) for e in ticket.events][-1] == ("privacy", "erased")
     assert [r["documents"] for r in records] == [1, 2]
     assert records[0]["actor"] == "dpo" and records[0]["subject_hash"] != records[1]["subject_hash"]
 

@@ -6,7 +6,8 @@ retention job. For each document it scrubs every copy of its words first:
 - ``analyses.topics``: evidence spans (quoted text) dropped; topic, sentiment and
   confidences kept, so ``analysis_topics`` and the daily rollups keep their counts;
 - ``tickets.conversation_key`` (holds the author pseudonym) cleared; the ticket's
-  ``ticket_events.details`` (notes, reply texts) emptied;
+  ``ticket_events.details`` (notes, reply texts) emptied; an open ticket is closed (nothing
+  is left to answer) with an ``erased`` event by ``privacy``;
 - ``notifications.payload`` of its tickets reduced to the event and ids (a pending one is
   marked dead, never delivered); alert payloads lose the verbatim from ``top_verbatims``;
 - ``alerts.details.top_verbatims``: the verbatim's excerpt removed;
@@ -43,6 +44,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from listening.privacy import ERASED_PREFIX, tombstone_key
+from listening.routing.inbox import OPEN_STATUSES, record_event
 from listening.routing.models import Alert, Notification
 from listening.store import Store
 from listening.store.models import Analysis, Correction, Document, Ticket, TicketEvent
@@ -50,6 +52,7 @@ from listening.store.models import Analysis, Correction, Document, Ticket, Ticke
 log = logging.getLogger(__name__)
 
 ACTIONS = ("anonymise", "delete")
+PRIVACY_ACTOR = "privacy"
 # analysis topic keys kept on a tombstone (labels and numbers; never quoted text)
 _TOPIC_KEYS = ("topic", "sentiment", "confidence", "sentiment_confidence", "score", "pattern")
 
@@ -103,6 +106,14 @@ def _scrub_dependents(
             event.details = {}
             events += 1
     counts["ticket_events"] = events
+    closed = 0
+    for ticket in tickets:  # nothing left to answer: open tickets are closed, with the reason
+        if ticket.status in OPEN_STATUSES:
+            previous = ticket.status
+            ticket.status = "closed"
+            record_event(session, ticket, PRIVACY_ACTOR, "erased", {"previous": previous}, at=now)
+            closed += 1
+    counts["tickets_closed"] = closed
     notes = 0
     mine = Notification.ticket_id.in_(ticket_ids) if ticket_ids else Notification.id < 0
     candidates = select(Notification).where(
