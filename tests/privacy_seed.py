@@ -66,7 +66,14 @@ def seed(store: Store, settings: Settings) -> dict[str, Any]:
             thread_id=f"thread-{HANDLE}",
             published_at=WHEN,
         ),
-        DocumentIn(external_id="post-3", text=OTHER_TEXT, author="Marie Curie", published_at=WHEN),
+        DocumentIn(
+            external_id="post-3",
+            text=OTHER_TEXT,
+            author="Marie Curie",
+            published_at=WHEN,
+            parent_id=f"https://forum.test/u/{HANDLE}/post/1",  # Marie answers Jean
+            thread_id=f"https://forum.test/u/{HANDLE}/post/1",
+        ),
     ]
     ingest(store, source_id, items, settings)
     ingest(

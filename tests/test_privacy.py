@@ -87,6 +87,9 @@ def test_privacy_forget_erases_a_person_from_every_table(store: Store) -> None:
     with store.session() as s:
         other = s.get(Document, seeded["other"])
         assert other is not None and other.text == OTHER_TEXT and other.author
+        # Marie's reply still hangs on the erased post, by its tombstone key
+        assert other.parent_id == other.thread_id and (other.parent_id or "").startswith("erased:")
+        assert s.scalar(select(Document.id).where(Document.external_id == other.parent_id))
         erased = list(s.scalars(select(Document).where(Document.erased_at.is_not(None))))
         assert len(erased) == 3 and all(
             d.text == "" and d.raw == {} and d.url is None for d in erased

@@ -13,7 +13,8 @@ retention job. For each document it scrubs every copy of its words first:
 - ``alerts.details.top_verbatims``: the verbatim's excerpt removed;
 - ``corrections``: deleted (they hold a text snapshot), including snapshots left without a
   document that have exactly its text;
-- ``documents.near_duplicate_of`` links to it: cleared.
+- ``documents.near_duplicate_of`` links to it: cleared; other verbatims' ``parent_id`` /
+  ``thread_id`` naming its external id point to its tombstone key instead.
 
 Then the document itself, by ``action``:
 
@@ -169,6 +170,33 @@ def _scrub_dependents(
     return counts
 
 
+def _relink_replies(session: Session, ids: list[int], salt: str) -> int:
+    """Other verbatims' ``parent_id`` / ``thread_id`` naming an erased verbatim's external id
+    (often a URL with the author's handle) point to its tombstone key instead: threads stay
+    grouped, the id is gone."""
+    changed = 0
+    rows = session.execute(
+        select(Document.source_id, Document.external_id).where(
+            Document.id.in_(ids), Document.erased_at.is_(None)
+        )
+    ).all()
+    for source_id, external_id in rows:
+        key = tombstone_key(salt, source_id, external_id)
+        for column in (Document.parent_id, Document.thread_id):
+            changed += _rows(
+                session.execute(
+                    update(Document)
+                    .where(
+                        Document.source_id == source_id,
+                        column == external_id,
+                        Document.id.not_in(ids),
+                    )
+                    .values({column.key: key})
+                )
+            )
+    return changed
+
+
 def erase_documents(
     session: Session,
     doc_ids: Iterable[int],
@@ -195,6 +223,7 @@ def erase_documents(
         if title:
             texts.add(title)
     counts = _scrub_dependents(session, ids, texts, now)
+    counts["reply_links"] = _relink_replies(session, ids, salt)
     if action == "delete":
         counts["documents_deleted"] = _rows(
             session.execute(delete(Document).where(Document.id.in_(ids)))
