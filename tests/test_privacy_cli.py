@@ -70,5 +70,9 @@ def test_cli_privacy_forget_export_erasures(sqlite_store: Store, tmp_path: Path)
     bad = runner.invoke(app, ["privacy", "forget", "--handle", NAME, "--document", "3"])
     assert isinstance(bad.exception, PrivacyError) and "exactly one subject" in str(bad.exception)
     assert bad.exception.code == "L009"
+    from listening.export import documents_frame
+
+    frame = documents_frame(sqlite_store)  # `listening export` writes no tombstone
+    assert len(frame) == 2 and not frame["text"].eq("").any()
     export = json.loads(_run("privacy", "export", "--handle", "Marie Curie").splitlines()[-1])
     assert export["documents"][0]["text"] == OTHER_TEXT

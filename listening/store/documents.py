@@ -102,7 +102,9 @@ def upsert_documents(
         )
     }
     # verbatims erased by a privacy request or retention are never stored again
-    tombstones = {tombstone_key(salt, source_id, ext): ext for ext in prepared if ext not in existing}
+    tombstones = {
+        tombstone_key(salt, source_id, ext): ext for ext in prepared if ext not in existing
+    }
     if tombstones:
         for key in session.scalars(
             select(Document.external_id).where(
