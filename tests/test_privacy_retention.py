@@ -165,7 +165,7 @@ def test_cli_privacy_retention(sqlite_store: Store) -> None:
     assert out.exit_code == 0, out.output
     assert json.loads(out.output.splitlines()[-1])["by_source"] == {"short": 3}
     out = runner.invoke(app, ["privacy", "retention", "--now", "2026-12-01T12:00:00"])
-    assert "anonymised 3 verbatim(s) past retention (short 3)" in out.output
+    assert "Anonymised 3 verbatim(s) past retention (short 3)" in out.output
     bad = runner.invoke(app, ["privacy", "retention", "--now", "yesterday"])
     assert isinstance(bad.exception, PrivacyError)
 

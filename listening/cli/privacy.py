@@ -119,7 +119,7 @@ def retention(
         print_json(result)
         return
     verb = "Would " if dry_run else ""
-    action = result["action"] if dry_run else f"{result['action']}d"
+    action = result["action"] if dry_run else f"{result['action']}d".capitalize()
     per_source = ", ".join(f"{k} {v}" for k, v in result["by_source"].items()) or "no source"
     console.print(
         f"{verb}{action} {result['documents']} verbatim(s) past retention ({per_source})."

@@ -126,7 +126,7 @@ def forget(
             ):
                 raise PrivacyError(
                     f"no document #{subject.document_id}",
-                    "check the id (`listening export` lists them)",
+                    "check the id; `listening export` lists the verbatims with their ids",
                 )
             ids = subject_documents(session, subject)
             counts, texts = erase_documents(
