@@ -76,3 +76,6 @@ def test_cli_privacy_forget_export_erasures(sqlite_store: Store, tmp_path: Path)
     assert len(frame) == 2 and not frame["text"].eq("").any()
     export = json.loads(_run("privacy", "export", "--handle", "Marie Curie").splitlines()[-1])
     assert export["documents"][0]["text"] == OTHER_TEXT
+    masked = json.loads(_run("privacy", "mask", "--json").splitlines()[-1])
+    assert masked == {"dry_run": False, "documents": 0, "corrections": 0, "scanned": 2}
+    assert "Would mask contacts in 0 of 2 verbatim(s)" in _run("privacy", "mask", "--dry-run")

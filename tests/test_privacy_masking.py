@@ -144,3 +144,66 @@ def test_privacy_masking_can_be_turned_off(
     found = scan(sqlite_store, ["06 12 34 56 78", "jeandupont75", "Jean Dupont"])
     # the text keeps the phone; personal metadata keys and names are still dropped
     assert {f.split(": ")[1] for f in found} == {"06 12 34 56 78"}
+
+
+def test_privacy_mask_stored_verbatims(store: Store) -> None:
+    """A store filled before masking existed is masked in place; a second pass changes nothing."""
+    from sqlalchemy import select
+
+    from listening.gdpr.backfill import mask_stored
+    from listening.store import Correction, Document
+    from listening.store.documents import upsert_documents
+
+    settings = get_settings()
+    with store.session() as s:
+        src, _ = add_source(s, SourceSpec(name="old", kind="forum", url="https://o.test/"))
+        res = upsert_documents(
+            s,
+            src.id,
+            None,
+            [
+                DocumentIn(
+                    "o1",
+                    "Rappelez-moi au 06 12 34 56 78, commande 123456789.",
+                    raw={"username": "jd75", "reply": "écrire à jean.dupont@gmail.com"},
+                ),
+                DocumentIn("o2", "Rien à signaler, livraison parfaite."),
+            ],
+            "salt",
+        )
+        s.add(
+            Correction(
+                document_id=None,
+                text="Mon mail : jean.dupont@gmail.com",
+                actor="a",
+                origin="cli",
+                topics_added=[],
+                topics_removed=[],
+            )
+        )
+        first = res.document_ids[0]
+    with store.session() as s:
+        before = s.get(Document, first)
+        assert before is not None
+        hash_before, updated_before = before.content_hash, before.updated_at
+    assert mask_stored(store, settings, dry_run=True) == {
+        "dry_run": True,
+        "documents": 1,
+        "corrections": 1,
+        "scanned": 2,
+    }
+    assert scan(store, ["06 12 34 56 78"]) != []
+    assert mask_stored(store, settings)["documents"] == 1
+    assert scan(store, ["06 12 34 56 78", "jd75", "jean.dupont@gmail.com"]) == []
+    with store.session() as s:
+        doc = s.get(Document, first)
+        assert doc is not None
+        assert doc.text == "Rappelez-moi au [phone], commande 123456789."
+        assert doc.content_hash != hash_before and doc.updated_at > updated_before
+        assert s.scalar(select(Correction.text)) == "Mon mail : [email]"
+    assert mask_stored(store, settings) == {
+        "dry_run": False,
+        "documents": 0,
+        "corrections": 0,
+        "scanned": 2,
+    }

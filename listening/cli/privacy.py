@@ -126,6 +126,22 @@ def retention(
     )
 
 
+@privacy_app.command("mask")
+def mask(dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
+    """Mask e-mails and phone numbers in verbatims stored before masking existed."""
+    from listening.gdpr.backfill import mask_stored
+
+    result = mask_stored(open_store(), get_settings(), dry_run=dry_run)
+    if json_out:
+        print_json(result)
+        return
+    verb = "Would mask" if dry_run else "Masked"
+    console.print(
+        f"{verb} contacts in {result['documents']} of {result['scanned']} verbatim(s) and "
+        f"{result['corrections']} correction(s)."
+    )
+
+
 @privacy_app.command("erasures")
 def erasures(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest records to show.")] = 50,
