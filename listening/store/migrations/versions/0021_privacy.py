@@ -40,7 +40,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("erased_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # native DROP COLUMN (SQLite >= 3.35): a batch copy of ``documents`` would lose its
+        # full-text and derived-table triggers (migration 0005)
+        op.execute("ALTER TABLE documents DROP COLUMN erased_at")
+    else:
+        op.drop_column("documents", "erased_at")
     op.drop_index("ix_erasures_at", table_name="erasures")
     op.drop_table("erasures")
