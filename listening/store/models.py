@@ -126,6 +126,7 @@ class Document(Base):
         Index("ix_documents_published_at", "published_at"),
         Index("ix_documents_brand_published", "brand_id", "published_at"),
         Index("ix_documents_thread_id", "thread_id"),  # migration 0005 (conversations)
+        Index("ix_documents_author", "author"),  # migration 0021 (privacy requests by author)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

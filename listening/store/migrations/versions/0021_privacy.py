@@ -3,7 +3,8 @@
 - ``erasures``: one row per erasure (forget request or retention run) with who ran it,
   when, the counts per table and a salted hash of the subject; never a name or a text;
 - ``documents.erased_at``: set on a tombstone (text, title, URL, author, metadata
-  blanked; source, brand, date, rating and analysis counts kept).
+  blanked; source, brand, date, rating and analysis counts kept);
+- ``ix_documents_author``: a person's verbatims are found by pseudonym without a scan.
 
 Revision ID: 0021_privacy
 Revises: 0019_trust
@@ -37,9 +38,11 @@ def upgrade() -> None:
     op.create_index("ix_erasures_at", "erasures", ["at"])
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_documents_author", "documents", ["author"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_documents_author", table_name="documents")
     if op.get_bind().dialect.name == "sqlite":
         # native DROP COLUMN (SQLite >= 3.35): a batch copy of ``documents`` would lose its
         # full-text and derived-table triggers (migration 0005)
