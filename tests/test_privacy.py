@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from privacy_seed import EMAIL, FRAGMENTS, HANDLE, NAME, OTHER_TEXT, cache_keys, scan, seed
 from sqlalchemy import func, select, text
 
 from listening.collection.ingest import ingest
@@ -16,7 +17,6 @@ from listening.privacy import pseudonymize
 from listening.settings import get_settings
 from listening.store import Document, Store, Ticket
 from listening.store.documents import DocumentIn
-from tests.privacy_seed import EMAIL, FRAGMENTS, HANDLE, NAME, OTHER_TEXT, cache_keys, scan, seed
 
 
 def _counts(store: Store) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+from privacy_seed import EMAIL, NAME, OTHER_TEXT, seed
 from typer.testing import CliRunner
 
 from listening.cli import app
@@ -14,7 +15,6 @@ from listening.gdpr.access import subject_export
 from listening.gdpr.forget import forget, resolve_subject
 from listening.settings import get_settings
 from listening.store import Store
-from tests.privacy_seed import EMAIL, NAME, OTHER_TEXT, seed
 
 runner = CliRunner()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
+from privacy_seed import scan
 
 from listening.collection.emails import message_item
 from listening.collection.ingest import ingest
@@ -14,7 +15,6 @@ from listening.settings import get_settings
 from listening.store import Store
 from listening.store.documents import DocumentIn
 from listening.store.sources import SourceSpec, add_source
-from tests.privacy_seed import scan
 
 
 @pytest.mark.parametrize(
