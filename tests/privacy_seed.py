@@ -129,6 +129,15 @@ def seed(store: Store, settings: Settings) -> dict[str, Any]:
         s.add(
             RoutingDecision(document_id=first.id, ticket_id=ticket.id, outcome="ticketed", rule="r")
         )
+        # the brand's public answer, collected back from the forum: it names the person
+        reply = Document(
+            source_id=first.source_id, brand_id=first.brand_id, external_id="reply-1",
+            author="a_brandaccount000", content_hash="r1", raw={"own_reply": True},
+            text="Bonjour Jean Dupont, nous renvoyons votre colis Zanzibarre aujourd'hui.",
+        )  # fmt: skip
+        s.add(reply)
+        s.flush()
+        s.add(RoutingDecision(document_id=reply.id, ticket_id=ticket.id, outcome="own_reply"))
         inbox.record_event(
             s, ticket, "alice", "note", {"note": "rappeler Jean Dupont au sujet de Trifouilly"}
         )

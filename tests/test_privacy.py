@@ -65,16 +65,17 @@ def test_privacy_forget_erases_a_person_from_every_table(store: Store) -> None:
     } <= tables, before
     assert _search(store, "Quokkaville") == 2
     counts_before = _counts(store)
-    assert cache_keys(seeded["cache"]) == 4
+    assert cache_keys(seeded["cache"]) == 5
 
     dry = forget(store, settings, resolve_subject(settings, handle=NAME), dry_run=True)
-    assert dry["documents"] == 2 and scan(store, needles) == before  # nothing changed
+    assert dry["documents"] == 3 and scan(store, needles) == before  # nothing changed
 
     by_name = forget(
         store, settings, resolve_subject(settings, handle="  jean   DUPONT "), actor="dpo"
     )
     by_mail = forget(store, settings, resolve_subject(settings, handle=EMAIL.upper()), actor="dpo")
-    assert by_name["documents"] == 2 and by_mail["documents"] == 1
+    assert by_name["documents"] == 3 and by_mail["documents"] == 1
+    assert by_name["own_replies"] == 1  # the brand's answer that names the person
     assert by_name["counts"]["corrections"] == 2  # the linked one and the orphaned snapshot
     assert by_name["counts"]["tickets"] == 1 and by_name["counts"]["ticket_events"] == 2
     assert by_name["counts"]["tickets_closed"] == 1
@@ -91,14 +92,14 @@ def test_privacy_forget_erases_a_person_from_every_table(store: Store) -> None:
         assert other.parent_id == other.thread_id and (other.parent_id or "").startswith("erased:")
         assert s.scalar(select(Document.id).where(Document.external_id == other.parent_id))
         erased = list(s.scalars(select(Document).where(Document.erased_at.is_not(None))))
-        assert len(erased) == 3 and all(
+        assert len(erased) == 4 and all(
             d.text == "" and d.raw == {} and d.url is None for d in erased
         )
         records = list_erasures(s)
         ticket = s.scalar(select(Ticket))
         assert ticket is not None and ticket.status == "closed"
         assert [(e.actor, e.action) for e in ticket.events][-1] == ("privacy", "erased")
-    assert [r["documents"] for r in records] == [1, 2]
+    assert [r["documents"] for r in records] == [1, 3]
     assert records[0]["actor"] == "dpo" and records[0]["subject_hash"] != records[1]["subject_hash"]
 
     # a second request finds nothing left; recollecting the same verbatim does not bring it back
@@ -154,7 +155,7 @@ def test_privacy_forget_one_document_and_bad_subjects(store: Store) -> None:
     with pytest.raises(PrivacyError, match="empty"):
         resolve_subject(settings, handle="   ")
     pseudo = pseudonymize(NAME, settings.collection.author_salt)
-    assert forget(store, settings, resolve_subject(settings, author=pseudo))["documents"] == 2
+    assert forget(store, settings, resolve_subject(settings, author=pseudo))["documents"] == 3
 
 
 def test_privacy_forget_drops_near_duplicate_indexes_of_other_processes(

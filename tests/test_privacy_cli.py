@@ -41,7 +41,8 @@ def test_privacy_export_gathers_everything_about_an_author(store: Store) -> None
 
     forget(store, settings, resolve_subject(settings, handle=NAME), actor="dpo")
     after = subject_export(store, settings, resolve_subject(settings, handle=NAME))
-    assert after["erasure"]["erased_documents"] == 2 and after["erasure"]["held_documents"] == 0
+    # two of theirs and the brand's reply to them
+    assert after["erasure"]["erased_documents"] == 3 and after["erasure"]["held_documents"] == 0
     assert [r["actor"] for r in after["erasure"]["records"]] == ["dpo"]
     assert after["documents"] == [] and after["corrections"] == [] and after["tickets"] == []
 
@@ -60,11 +61,11 @@ def test_cli_privacy_forget_export_erasures(sqlite_store: Store, tmp_path: Path)
     dry = json.loads(
         _run("privacy", "forget", "--handle", NAME, "--dry-run", "--json").splitlines()[-1]
     )
-    assert dry["dry_run"] is True and dry["documents"] == 2
+    assert dry["dry_run"] is True and dry["documents"] == 3
     text = _run("privacy", "forget", "--handle", NAME, "--actor", "dpo")
-    assert "Erased 2 verbatim(s)" in text and "Erasure #1 recorded" in text
+    assert "Erased 3 verbatim(s)" in text and "Erasure #1 recorded" in text
     listed = json.loads(_run("privacy", "erasures", "--json").splitlines()[-1])["erasures"]
-    assert [(r["actor"], r["documents"], r["reason"]) for r in listed] == [("dpo", 2, "forget")]
+    assert [(r["actor"], r["documents"], r["reason"]) for r in listed] == [("dpo", 3, "forget")]
     assert NAME not in json.dumps(listed) and "dpo" in _run("privacy", "erasures")
 
     bad = runner.invoke(app, ["privacy", "forget", "--handle", NAME, "--document", "3"])

@@ -23,8 +23,9 @@ from listening.errors import PrivacyError
 from listening.gdpr.erase import erase_documents, purge_after_commit
 from listening.gdpr.models import Erasure
 from listening.privacy import pseudonymize, salted
+from listening.routing.models import RoutingDecision
 from listening.settings import Settings
-from listening.store import Document, Store
+from listening.store import Document, Store, Ticket
 from listening.store.models import utcnow
 
 PSEUDONYM_RE = re.compile(r"^a_[0-9a-f]{16}$")
@@ -105,6 +106,20 @@ def subject_documents(
     return sorted(session.scalars(query))
 
 
+def own_replies(session: Session, doc_ids: list[int]) -> list[int]:
+    """The brand's own public replies (collected back, docs/CHANNELS.md) to tickets of
+    ``doc_ids``: they address the person, often by name."""
+    if not doc_ids:
+        return []
+    tickets = select(Ticket.id).where(Ticket.document_id.in_(doc_ids))
+    query = select(RoutingDecision.document_id).where(
+        RoutingDecision.outcome == "own_reply",
+        RoutingDecision.ticket_id.in_(tickets),
+        RoutingDecision.document_id.not_in(doc_ids),
+    )
+    return sorted(set(session.scalars(query)))
+
+
 def forget(
     store: Store,
     settings: Settings,
@@ -129,10 +144,12 @@ def forget(
                     "check the id; `listening export` lists the verbatims with their ids",
                 )
             ids = subject_documents(session, subject)
+            replies = own_replies(session, ids)
+            ids = sorted(ids + replies)
             counts, texts = erase_documents(
                 session, ids, salt=settings.collection.author_salt, action="anonymise", now=now
             )
-            result.update(documents=len(ids), counts=counts)
+            result.update(documents=len(ids), own_replies=len(replies), counts=counts)
             if dry_run:
                 raise _DryRun
             if ids:
