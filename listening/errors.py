@@ -67,6 +67,12 @@ class WorkerError(ListeningError):
     code = "L007"
 
 
+class PrivacyError(ListeningError):
+    """A privacy request (forget, export, retention) is invalid; nothing was changed."""
+
+    code = "L009"
+
+
 class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 

@@ -74,6 +74,7 @@ def documents_frame(store: Store) -> pd.DataFrame:
         .outerjoin(Brand, Brand.id == Document.brand_id)
         .outerjoin(latest, latest.c.document_id == Document.id)
         .outerjoin(Analysis, Analysis.id == latest.c.analysis_id)
+        .where(Document.erased_at.is_(None))  # privacy tombstones hold no verbatim
         .order_by(Document.id)
     )
     with store.session() as session:

@@ -53,6 +53,7 @@ def _pending_query(version: str, limit: int) -> Any:
         select(Document.id, Document.text, Document.language, Analysis.id)
         .outerjoin(Analysis, and_(Analysis.document_id == Document.id, Analysis.model_version == version))
         .where((Analysis.id.is_(None)) | (Analysis.created_at < Document.updated_at))
+        .where(Document.erased_at.is_(None))  # tombstones (listening.gdpr) have no text
         .order_by(Document.id)
         .limit(limit)
     )

@@ -150,6 +150,8 @@ def message_item(message: Message, origin: str, settings: Settings) -> DocumentI
     in_reply_to = str(message.get("In-Reply-To") or "").strip() or None
     date_raw = str(message.get("Date") or "").strip()
     raw: dict[str, Any] = {"kind": "email", "origin": origin}
+    if _name.strip():  # only used by ingestion to mask the name in the text, never stored
+        raw["author_name"] = _name.strip()
     if date_raw:
         raw["date_raw"] = date_raw
     return DocumentIn(

@@ -4,7 +4,9 @@
 survey and email imports here; the Scrapy item pipeline of the spiders):
 
 1. each item is normalised (:mod:`listening.collection.normalize`): Unicode repaired,
-   HTML stripped, whitespace tidied, language detected, date parsed to UTC from
+   HTML stripped, whitespace tidied, e-mail addresses, phone numbers and the author's name
+   masked and personal keys dropped from the metadata (:mod:`listening.gdpr.masking`),
+   language detected, date parsed to UTC from
    ``published_at`` or, when absent, from the raw string in ``raw["date_raw"]``;
    items left without text or without an external id are counted as failed, with
    the reason;
@@ -30,7 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from listening.collection.normalize import (
     clean_line,
@@ -40,6 +42,8 @@ from listening.collection.normalize import (
     to_utc,
 )
 from listening.errors import CollectionError
+from listening.gdpr.masking import mask_contacts, mask_names, scrub_raw
+from listening.gdpr.models import Erasure
 from listening.settings import Settings
 from listening.store import Document, Source, Store
 from listening.store.documents import DocumentIn, UpsertResult, upsert_documents
@@ -65,10 +69,21 @@ def normalize_item(item: DocumentIn, settings: Settings) -> tuple[DocumentIn | N
     external_id = (item.external_id or "").strip()
     if not external_id:
         return None, "no external id"
+    # no contact details or author names in clear (listening.gdpr.masking, docs/PRIVACY.md)
+    raw = dict(item.raw or {})
+    extra_name = raw.pop("author_name", None)
+    names = [item.author, extra_name if isinstance(extra_name, str) else None]
+    mask = settings.privacy.mask_contacts_in_text
+    regions = settings.privacy.phone_regions
     text = clean_text(item.text)
+    if text and mask:
+        text = mask_contacts(mask_names(text, names), regions)
     if not text:
         return None, f"item {external_id}: empty text after cleaning"
-    raw = dict(item.raw or {})
+    title = clean_line(item.title)
+    if title and mask:
+        title = mask_contacts(mask_names(title, names), regions)
+    raw = scrub_raw(raw, names, regions, mask)
     language = detect_language(text, cfg.languages, min_letters=cfg.language_min_letters)
     if item.language and item.language != language:
         raw.setdefault("declared_language", item.language)
@@ -89,7 +104,7 @@ def normalize_item(item: DocumentIn, settings: Settings) -> tuple[DocumentIn | N
             item,
             external_id=external_id[:512],
             text=text,
-            title=clean_line(item.title),
+            title=title,
             author=clean_line(item.author),
             language=language,
             published_at=published,
@@ -153,6 +168,7 @@ class NearDuplicateIndex:
 
     threshold: float
     last_id: int = 0
+    erasure_mark: int = 0  # newest erasure record when built: a newer one rebuilds the index
     lsh: Any = field(init=False, default=None)  # datasketch.MinHashLSH, built on first find
     texts: dict[int, str] = field(default_factory=dict)
     roots: dict[int, int] = field(default_factory=dict)  # id -> the verbatim it duplicates
@@ -202,14 +218,20 @@ def _index_for(store: Store, brand_id: int | None, settings: Settings) -> NearDu
     cfg = settings.collection
     key = (store.url, brand_id)
     index = _INDEXES.get(key)
-    if index is None or index.threshold != cfg.near_duplicate_threshold:
-        index = NearDuplicateIndex(threshold=cfg.near_duplicate_threshold)
-        _INDEXES[key] = index
     since = utcnow() - timedelta(days=cfg.near_duplicate_days)
     brand_filter = (
         Document.brand_id.is_(None) if brand_id is None else Document.brand_id == brand_id
     )
     with store.session() as session:
+        # texts erased since the index was built (by any process) must leave memory too
+        mark = int(session.scalar(select(func.max(Erasure.id))) or 0)
+        if (
+            index is None
+            or index.threshold != cfg.near_duplicate_threshold
+            or index.erasure_mark != mark
+        ):
+            index = NearDuplicateIndex(threshold=cfg.near_duplicate_threshold, erasure_mark=mark)
+            _INDEXES[key] = index
         rows = session.execute(
             select(Document.id, Document.text, Document.near_duplicate_of)
             .where(brand_filter, Document.id > index.last_id, Document.collected_at >= since)
@@ -312,6 +334,7 @@ def _ingest_batch(
             failed=res.failed,
             errors=res.errors,
             document_ids=res.document_ids,
+            erased=res.erased,
         )
         rows = session.execute(
             select(Document.id, Document.external_id, Document.text)

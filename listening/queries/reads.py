@@ -291,6 +291,7 @@ def _verbatims_for(url: str, pick_sql: str, w: Where, **extra: Any) -> pd.DataFr
         "LEFT JOIN brands AS b ON b.id = d.brand_id "
         f"LEFT JOIN analyses AS a ON {LATEST_ANALYSIS} AND a.error IS NULL "
         "LEFT JOIN routing_decisions AS rd ON rd.document_id = d.id "
+        "WHERE d.erased_at IS NULL "  # privacy tombstones are counted, never listed
         "ORDER BY d.published_at DESC, d.id DESC",
         **extra,
     )
@@ -429,7 +430,7 @@ def ticket_list(url: str, teams: tuple[str, ...], priorities: tuple[str, ...],
         "tk.team AS team, tk.assignee AS assignee, tk.sla_due_at AS sla_due_at, "
         "tk.created_at AS created_at, s.name AS source, d.title AS title, d.text AS text "
         "FROM tickets AS tk JOIN documents AS d ON d.id = tk.document_id "
-        "JOIN sources AS s ON s.id = d.source_id WHERE {where} "
+        "JOIN sources AS s ON s.id = d.source_id WHERE d.erased_at IS NULL AND {where} "
         "ORDER BY tk.priority, CASE WHEN tk.sla_due_at IS NULL THEN 1 ELSE 0 END, tk.sla_due_at, "
         "tk.id LIMIT :lim",
         lim=limit,

@@ -151,7 +151,7 @@ def _pending_batch(session: Session, size: int) -> list[tuple[Document, Analysis
         select(Document, Analysis)
         .join(Analysis, Analysis.document_id == Document.id)
         .join(latest, latest.c.aid == Analysis.id)
-        .where(~decided.exists())
+        .where(~decided.exists(), Document.erased_at.is_(None))
         .order_by(Document.id)
         .limit(size)
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from listening.privacy import pseudonymize
+from listening.privacy import pseudonymize, tombstone_key
 from listening.store.models import Analysis, Document, utcnow
 
 
@@ -40,8 +40,10 @@ class UpsertResult:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     document_ids: list[int] = field(default_factory=list)
+    erased: int = 0  # of ``duplicate``: verbatims erased earlier (privacy), not stored again
 
     def add(self, other: UpsertResult) -> None:
+        self.erased += other.erased
         self.new += other.new
         self.updated += other.updated
         self.duplicate += other.duplicate
@@ -99,6 +101,19 @@ def upsert_documents(
             )
         )
     }
+    # verbatims erased by a privacy request or retention are never stored again
+    tombstones = {
+        tombstone_key(salt, source_id, ext): ext for ext in prepared if ext not in existing
+    }
+    if tombstones:
+        for key in session.scalars(
+            select(Document.external_id).where(
+                Document.source_id == source_id, Document.external_id.in_(list(tombstones))
+            )
+        ):
+            prepared.pop(tombstones[key], None)
+            result.duplicate += 1
+            result.erased += 1
     hashes = {h for (_i, _a, h) in prepared.values()}
     known_hashes = set(
         session.scalars(select(Document.content_hash).where(Document.content_hash.in_(hashes)))

@@ -126,6 +126,7 @@ class Document(Base):
         Index("ix_documents_published_at", "published_at"),
         Index("ix_documents_brand_published", "brand_id", "published_at"),
         Index("ix_documents_thread_id", "thread_id"),  # migration 0005 (conversations)
+        Index("ix_documents_author", "author"),  # migration 0021 (privacy requests by author)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -148,6 +149,9 @@ class Document(Base):
         ForeignKey("documents.id", ondelete="SET NULL")
     )
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # privacy (migration 0021): a tombstone keeps its source, brand, date, rating and
+    # analysis counts but no text, title, URL, author or metadata (listening.gdpr)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship()
     brand: Mapped[Brand | None] = relationship()

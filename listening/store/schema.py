@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 import listening.collection.locks
+import listening.gdpr.models  # noqa: F401  (erasure records)
 import listening.routing.models  # noqa: F401  (registers the routing tables)
 import listening.store.digests  # noqa: F401  (report digests, listening.reports)
 import listening.store.work  # noqa: F401  (analysis claims and task failures of the workers)

@@ -4,7 +4,8 @@ Each tick (``workers.schedule_seconds``) it enqueues one ``collect`` task per du
 that no run holds (the per-source leases of listening.collection.locks still guarantee
 that two workers never crawl one source at once), and tops up the analyze, route and
 notify queues when they are empty, so work left by a crash or a lost trigger is picked
-up. Run exactly one (several only enqueue duplicate triggers, which are harmless).
+up. It also applies privacy retention when due (listening.gdpr.retention). Run exactly
+one (several only enqueue duplicate triggers, which are harmless).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from celery import Celery
 
 from listening.collection import locks
 from listening.collection.runner import select_sources
+from listening.gdpr.retention import run_retention_if_due
 from listening.settings import Settings
 from listening.store import Source, Store
 from listening.store.models import utcnow
@@ -65,8 +67,8 @@ class Beat:
         self.digest_enqueued_at = now
         return 1
 
-    def tick(self) -> dict[str, Any]:
-        now = self.clock()
+    def tick(self, now: datetime | None = None) -> dict[str, Any]:
+        now = now or self.clock()
         sent: dict[str, int] = {"collect": 0, "analyze": 0, "route": 0, "notify": 0}
         due = select_sources(self.store, None, due_only=True)
         with self.store.session() as session:

@@ -106,7 +106,7 @@ class Bluesky(Channel):
             record.get("text"),
             author=author.get("handle") or author.get("did"),
             published=iso_date(record.get("createdAt") or post.get("indexedAt")),
-            url=post_url(uri, author.get("handle")),
+            url=post_url(uri, None),  # by DID, not by handle (privacy)
             thread_id=as_dict(reply.get("root")).get("uri"),
             parent_id=as_dict(reply.get("parent")).get("uri"),
             raw={

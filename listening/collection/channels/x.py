@@ -87,7 +87,7 @@ class X(Channel):
                     tweet.get("text"),
                     author=handle,
                     published=iso_date(tweet.get("created_at")),
-                    url=f"https://x.com/{handle or 'i/web'}/status/{tweet.get('id')}",
+                    url=f"https://x.com/i/web/status/{tweet.get('id')}",  # no handle (privacy)
                     thread_id=tweet.get("conversation_id"),
                     parent_id=parent,
                     raw={
