@@ -12,8 +12,8 @@ from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
 from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
-from listening.cli import reports as reports_cli
 from listening.cli import privacy as privacy_cli
+from listening.cli import reports as reports_cli
 from listening.cli import routing as routing_cli
 from listening.cli import workers as workers_cli
 from listening.errors import ListeningError

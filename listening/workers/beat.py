@@ -90,7 +90,15 @@ class Beat:
                     send(self.app, kind)
                 sent[kind] += wanted
         sent["digest"] = self._digests(now)
-        return {"enqueued": sent, "due_sources": len(due), "depths": depths}
+        summary: dict[str, Any] = {"enqueued": sent, "due_sources": len(due), "depths": depths}
+        try:  # retention runs here, once per privacy.retention_interval_hours (no queue needed)
+            retention = run_retention_if_due(self.store, self.settings, now)
+        except Exception as exc:  # a bad source setting must not stop the beat
+            log.warning("retention failed: %s", exc)
+            retention = {"error": f"{type(exc).__name__}: {exc}"}
+        if retention is not None:
+            summary["retention"] = retention
+        return summary
 
 
 def run(
