@@ -71,3 +71,9 @@ class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 
     code = "L005"
+
+
+class AccountError(ListeningError):
+    """A dashboard account or sign-in is refused: unknown user, wrong password, locked, policy."""
+
+    code = "L008"

@@ -13,6 +13,7 @@ from listening.cli import extract as extract_cli
 from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
+from listening.cli import users as users_cli
 from listening.cli import workers as workers_cli
 from listening.errors import ListeningError
 
@@ -31,6 +32,7 @@ nlp_cli.register(app)
 workers_cli.register(app)
 label_cli.register(app)
 calibrate.register(app)
+users_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

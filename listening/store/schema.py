@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 import listening.collection.locks
 import listening.routing.models  # noqa: F401  (registers the routing tables)
+import listening.store.users  # noqa: F401  (dashboard accounts)
 import listening.store.work  # noqa: F401  (analysis claims and task failures of the workers)
 from listening.store.models import Base
 
