@@ -458,6 +458,15 @@ def ticket_reply_actions(url: str, ticket_ids: tuple[int, ...]) -> dict[int, lis
     return out
 
 
+def assignable_users(url: str) -> list[str]:
+    """Usernames a ticket may be assigned to: the active accounts (never cached: an account
+    disabled a second ago is no longer offered); in demo mode, the demo user."""
+    from listening import accounts
+
+    with read_store(url).session() as session:
+        return accounts.active_usernames(session) or [accounts.DEMO_USER]
+
+
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def ticket_teams(url: str) -> list[str]:
     df = _frame(url, text("SELECT DISTINCT team FROM tickets ORDER BY team"), {})
@@ -502,7 +511,7 @@ def source_health(url: str) -> pd.DataFrame:
     df = _frame(url, text(
         "SELECT s.id, s.name, s.kind, s.url, coalesce(b.name, '') AS brand, s.enabled, "
         "s.schedule_minutes, s.last_run_at, s.last_success_at, s.next_run_at, s.blocked, "
-        "s.blocked_reason, s.last_error, "
+        "s.blocked_reason, s.last_error, s.updated_by, s.updated_at, "
         "(SELECT count(*) FROM documents AS d WHERE d.source_id = s.id) AS items "
         "FROM sources AS s LEFT JOIN brands AS b ON b.id = s.brand_id ORDER BY s.name"
     ), {})

@@ -30,6 +30,15 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,199}$")
 MAX_PASSWORD_LENGTH = 1024
 # who may do more: when several OIDC groups map to roles, the highest rank wins
 ROLE_RANK: dict[str, int] = {"marketing": 0, "community": 1, "support": 2, "admin": 3}
+# what each role may change (the dashboard hides the controls; the writes check again):
+# tickets = assign, status changes, public replies; label = corrections; sources = edits
+ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "community": ("label",),
+    "support": ("tickets", "label"),
+    "marketing": (),
+    "admin": ("tickets", "sources", "label"),
+}
+DEMO_USER = "demo"  # who acts while no account exists (the open demo mode)
 WRONG = "wrong username or password"
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory parameters
@@ -162,6 +171,36 @@ def reset_password(session: Session, username: str, password: str, settings: Aut
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     return user
+
+
+def authorize(session: Session, username: str, action: str) -> None:
+    """Refuse (:class:`AccountError`) unless ``username`` may do ``action`` now.
+
+    While no account exists the dashboard is open (demo mode) and everything is allowed;
+    once one exists, the user must exist, be enabled, and have a role granting ``action``.
+    """
+    if not has_users(session):
+        return
+    user = find_user(session, username)
+    if user is None or user.disabled:
+        raise AccountError(f"no active account {username!r}", "sign in again")
+    if action not in ROLE_ACTIONS.get(user.role, ()):
+        raise AccountError(
+            f"the role {user.role} of {user.username!r} does not allow {action!r}",
+            "ask an admin for another role (`listening users set-role`)",
+        )
+
+
+def check_assignee(session: Session, assignee: str) -> str:
+    """An assignee must be an active account (free text only in demo mode)."""
+    name = assignee.strip()
+    if not name:
+        raise AccountError("no assignee chosen", "pick a user")
+    if has_users(session):
+        name = name.lower()
+        if name not in active_usernames(session):
+            raise AccountError(f"{assignee!r} is not an active user", "pick one from the list")
+    return name
 
 
 # ------------------------------------------------------------------------- sign-in
