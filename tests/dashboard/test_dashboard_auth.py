@@ -33,7 +33,9 @@ def test_dashboard_demo_mode_is_open_with_a_banner(seeded: dict[str, Any]) -> No
     assert at.title[0].value == "Sources"
 
 
-def test_dashboard_sign_in_wrong_then_right_password(sqlite_store: Store, seeded: dict[str, Any]) -> None:
+def test_dashboard_sign_in_wrong_then_right_password(
+    sqlite_store: Store, seeded: dict[str, Any]
+) -> None:
     add_user(sqlite_store, "sam", "support")
     at = make_app()
     no_exception(at)
@@ -54,7 +56,9 @@ def test_dashboard_sign_in_wrong_then_right_password(sqlite_store: Store, seeded
     assert at.title[0].value == "Connexion"
 
 
-def test_dashboard_sign_in_lockout(sqlite_store: Store, seeded: dict[str, Any], monkeypatch: Any) -> None:
+def test_dashboard_sign_in_lockout(
+    sqlite_store: Store, seeded: dict[str, Any], monkeypatch: Any
+) -> None:
     monkeypatch.setenv("LISTENING_AUTH__LOCKOUT_ATTEMPTS", "2")
     get_settings.cache_clear()
     add_user(sqlite_store, "sam", "support")
@@ -67,10 +71,13 @@ def test_dashboard_sign_in_lockout(sqlite_store: Store, seeded: dict[str, Any], 
         assert accounts.get_user(s, "sam").locked_until is not None
 
 
-@pytest.mark.parametrize(("shift", "message"), [
-    ({"last_seen_at": timedelta(minutes=61)}, "signed out after inactivity"),
-    ({"started_at": timedelta(hours=13)}, "maximum duration"),
-])
+@pytest.mark.parametrize(
+    ("shift", "message"),
+    [
+        ({"last_seen_at": timedelta(minutes=61)}, "signed out after inactivity"),
+        ({"started_at": timedelta(hours=13)}, "maximum duration"),
+    ],
+)
 def test_dashboard_session_expires(
     sqlite_store: Store, seeded: dict[str, Any], shift: dict[str, timedelta], message: str
 ) -> None:

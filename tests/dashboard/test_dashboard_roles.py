@@ -83,14 +83,20 @@ def test_dashboard_role_refused_server_side(
             return int(s.scalar(select(func.count()).select_from(TicketEvent)) or 0)
 
     before = events()
-    attempt(tickets, lambda: actions.ticket_action(url, "assign", [first], "someone", assignee="carla"))
+    attempt(
+        tickets, lambda: actions.ticket_action(url, "assign", [first], "someone", assignee="carla")
+    )
     attempt(tickets, lambda: actions.ticket_action(url, "close", [second], "someone", note="x"))
     assert events() == before + (2 if tickets else 0)
     with sqlite_store.session() as s:
         ticket = s.get(Ticket, first)
         assert ticket is not None and (ticket.assignee == "carla") is tickets
-    attempt(label, lambda: corrections.save(url, seeded["documents"][3], [], ["delivery"], "", "",
-                                            False, "someone"))
+    attempt(
+        label,
+        lambda: corrections.save(
+            url, seeded["documents"][3], [], ["delivery"], "", "", False, "someone"
+        ),
+    )
     with sqlite_store.session() as s:
         rows = list(s.scalars(select(Correction.actor)))
     assert rows == (["someone"] if label else [])
