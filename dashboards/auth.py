@@ -37,8 +37,8 @@ def resolve() -> SignedIn | None:
     settings = ui.settings().auth
     who: SignedIn | None = None
     with queries.read_store(ui.db_url()).session() as session:
-        if not accounts.has_users(session):
-            who = demo_identity()
+        if not accounts.has_users(session) and not settings.oidc_enabled:
+            who = demo_identity()  # nobody could sign in yet: open, with a banner
         else:
             signed = st.session_state.get(SESSION_KEY)
             if not isinstance(signed, SignedIn) and settings.oidc_enabled:
@@ -118,7 +118,7 @@ def _oidc_signed_in() -> SignedIn | None:
     try:
         with queries.write_store(ui.db_url()).session() as session:
             user = oidc.sign_in(session, claims, ui.settings().auth)
-            return accounts.start_session(user, "oidc")
+            return accounts.start_session(user, "oidc", started=oidc.started_at(claims))
     except ListeningError as exc:
         st.session_state[NOTICE_KEY] = exc.message + (f" — {exc.hint}" if exc.hint else "")
         st.logout()

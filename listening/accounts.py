@@ -263,9 +263,12 @@ class SignedIn:
     last_seen_at: datetime
 
 
-def start_session(user: User, method: str, now: datetime | None = None) -> SignedIn:
+def start_session(
+    user: User, method: str, now: datetime | None = None, started: datetime | None = None
+) -> SignedIn:
+    """A new session; ``started``: when the identity was proven, if before now (OIDC)."""
     at = _now(now)
-    return SignedIn(user.username, user.role, user.display_name, method, at, at)
+    return SignedIn(user.username, user.role, user.display_name, method, started or at, at)
 
 
 def session_expiry(

@@ -68,36 +68,89 @@ def _username(claims: dict[str, Any]) -> str:
     )
 
 
+def _verified_email(claims: dict[str, Any]) -> str | None:
+    email = claims.get("email")
+    if isinstance(email, str) and email and claims.get("email_verified") is True:
+        return email.strip().lower()
+    return None
+
+
+def _account(session: Session, claims: dict[str, Any], key: str) -> User | None:
+    """The account of this identity: by issuer|sub, else a pre-provisioned one to link."""
+    user = session.scalar(select(User).where(User.oidc_subject == key))
+    if user is not None:
+        return user
+    name = _username(claims)
+    existing = find_user(session, name)
+    if existing is None:
+        return None
+    # an account made with `listening users add NAME --no-password --email ADDR` is linked
+    # when the provider vouches for that e-mail; never a local password account, nor one
+    # linked to another identity (usernames are often editable at the provider)
+    email = _verified_email(claims)
+    if (
+        existing.password_hash is None
+        and existing.oidc_subject is None
+        and email is not None
+        and (existing.email or "").strip().lower() == email
+    ):
+        existing.oidc_subject = key
+        return existing
+    raise AccountError(
+        f"the username {name!r} belongs to another account",
+        "ask an admin to rename it, or to create it with --no-password and your verified e-mail",
+    )
+
+
 def sign_in(
     session: Session, claims: dict[str, Any], settings: AuthSettings, now: datetime | None = None
 ) -> User:
-    """The ``users`` row of this OIDC identity, created or updated (role, name, e-mail)."""
-    role = role_from_claims(claims, settings)
+    """The ``users`` row of this OIDC identity, created or updated (role, name, e-mail).
+
+    With ``auth.oidc_role_map`` set, the provider decides the role at every sign-in (a
+    user removed from a group loses its role). With an empty map, roles are managed here
+    (`listening users set-role`): a known account keeps its role, a new one gets
+    ``auth.oidc_default_role`` or is refused.
+    """
     key = subject(claims)
-    user = session.scalar(select(User).where(User.oidc_subject == key))
+    user = _account(session, claims, key)
+    if settings.oidc_role_map or user is None:
+        role = role_from_claims(claims, settings)
+    else:
+        role = user.role
     if user is None:
-        name = _username(claims)
-        existing = find_user(session, name)
-        if existing is not None:
-            # never take over a local account (or another provider's) by a matching name
-            raise AccountError(
-                f"the username {name!r} belongs to another account",
-                "ask an admin to rename or remove it (`listening users list`)",
-            )
-        user = User(username=name, role=role, disabled=False, failed_logins=0, oidc_subject=key)
+        user = User(
+            username=_username(claims),
+            role=role,
+            disabled=False,
+            failed_logins=0,
+            oidc_subject=key,
+        )
         session.add(user)
     if user.disabled:
         raise AccountError(f"the account {user.username!r} is disabled", "ask an admin")
     user.role = role
     display = claims.get("name")
-    user.display_name = (
-        display.strip() if isinstance(display, str) and display.strip() else user.username
-    )
+    if isinstance(display, str) and display.strip():
+        user.display_name = display.strip()
+    elif not user.display_name:
+        user.display_name = user.username
     email = claims.get("email")
     user.email = email if isinstance(email, str) and email else user.email
     user.last_login_at = now or datetime.now(UTC)
     session.flush()
     return user
+
+
+def started_at(claims: dict[str, Any]) -> datetime | None:
+    """When the provider authenticated the user (``auth_time``, else the token's ``iat``):
+    the start of the session, so ``auth.session_max_hours`` also bounds Streamlit's
+    identity cookie across browser tabs."""
+    for key in ("auth_time", "iat"):
+        value = claims.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 # ------------------------------------------------------------- Streamlit's secrets

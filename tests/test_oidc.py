@@ -46,6 +46,19 @@ PEOPLE = [
     ),
     IdpUser(sub="u-guest", claims={"preferred_username": "guest", "groups": ["visitors"]}),
     IdpUser(sub="u-ana", claims={"preferred_username": "ana", "groups": "cx-support"}),
+    IdpUser(
+        sub="u-zoe",
+        claims={
+            "preferred_username": "zoe",
+            "email": "Zoe@Example.com",
+            "email_verified": True,
+            "groups": ["staff"],
+        },
+    ),
+    IdpUser(
+        sub="u-tom",
+        claims={"preferred_username": "tom", "email": "tom@example.com", "email_verified": False},
+    ),
 ]
 MAP = {"cx-support": "support", "cx-admins": "admin", "cx-marketing": "marketing"}
 
@@ -165,3 +178,31 @@ def test_oidc_secrets_toml(tmp_path: Path) -> None:
     secret_file.write_text("", encoding="utf-8")
     with pytest.raises(ConfigError, match="is empty"):
         oidc.secrets_toml(settings, "h", 1, tmp_path)
+
+
+def test_oidc_links_pre_provisioned_account_and_local_roles(store: Store, idp: str) -> None:
+    """Roles managed locally (empty role map): `users add --no-password --email` is linked
+    when the provider vouches for the e-mail, and keeps its local role."""
+    local = AuthSettings()  # no role map, no default role
+    with store.session() as s:
+        accounts.add_user(s, "zoe", "community", local, None, email="zoe@example.com")
+        accounts.add_user(s, "tom", "support", local, None, email="tom@example.com")
+    zoe = id_token_claims(idp, "u-zoe")
+    with store.session() as s:
+        user = oidc.sign_in(s, zoe, local)
+        assert (user.username, user.role, user.oidc_subject) == ("zoe", "community", f"{idp}|u-zoe")
+        accounts.set_role(s, "zoe", "admin")
+    with store.session() as s:  # linked now: found by subject, local role kept
+        assert oidc.sign_in(s, id_token_claims(idp, "u-zoe"), local).role == "admin"
+    # e-mail not verified by the provider: no link
+    with pytest.raises(AccountError, match="belongs to another account"), store.session() as s:
+        oidc.sign_in(s, id_token_claims(idp, "u-tom"), local)
+    # a new identity with local roles: the default role, or refused
+    with pytest.raises(AccountError, match="no dashboard role"), store.session() as s:
+        oidc.sign_in(s, id_token_claims(idp, "u-lea"), local)
+    with store.session() as s:
+        fallback = AuthSettings(oidc_default_role="marketing")
+        assert oidc.sign_in(s, id_token_claims(idp, "u-lea"), fallback).role == "marketing"
+    # the session starts when the provider authenticated the user (the token's iat)
+    start = oidc.started_at(zoe)
+    assert start is not None and abs(start.timestamp() - zoe["iat"]) < 1

@@ -77,7 +77,8 @@ class AuthSettings(BaseModel):
         default_factory=dict,
         description=(
             'JSON object claim value -> role, e.g. \'{"cx-support": "support", '
-            '"cx-admins": "admin"}\'. Several matches: the most powerful role wins.'
+            '"cx-admins": "admin"}\'; the provider decides at every sign-in, the most '
+            "powerful match wins. Empty: roles are set with `listening users set-role`."
         ),
     )
     oidc_default_role: str = Field(

@@ -112,3 +112,18 @@ def test_dashboard_role_change_and_disable_apply_at_next_page(
         accounts.set_disabled(s, "mia", True)
     at.run()
     assert at.title[0].value == "Connexion" and "disabled" in texts(at)
+
+
+def test_dashboard_oidc_configured_is_never_open(seeded: dict[str, Any], monkeypatch: Any) -> None:
+    """With OIDC set up and no account yet, the dashboard is not in demo mode: SSO first."""
+    monkeypatch.setenv(
+        "LISTENING_AUTH__OIDC_SERVER_METADATA_URL",
+        "http://127.0.0.1:9/.well-known/openid-configuration",
+    )
+    monkeypatch.setenv("LISTENING_AUTH__OIDC_CLIENT_ID", "listening")
+    get_settings.cache_clear()
+    at = make_app()
+    no_exception(at)
+    assert at.title[0].value == "Connexion" and not at.metric
+    assert not any("Mode démo" in w.value for w in at.warning)
+    assert any("SSO" in b.label for b in at.button)
