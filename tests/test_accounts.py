@@ -198,6 +198,12 @@ def test_accounts_cli_add_list_disable_role_reset(sqlite_store: Store, tmp_path:
     assert all("hash" not in json.dumps(u) for u in listed["users"])
     table = _cli("users", "list").output  # type: ignore[attr-defined]
     assert "zoe" in table and "disabled" in table
+    with sqlite_store.session() as s:
+        accounts.get_user(s, "zoe").locked_until = datetime.now(UTC) + timedelta(minutes=5)
+    assert "locked until" in _cli("users", "list").output  # type: ignore[attr-defined]
+    with sqlite_store.session() as s:
+        accounts.get_user(s, "zoe").locked_until = datetime.now(UTC) - timedelta(minutes=5)
+    assert "locked" not in _cli("users", "list").output  # type: ignore[attr-defined]
     assert _cli("users", "enable", "ana").exit_code == 0  # type: ignore[attr-defined]
     secret.write_text("the second passphrase\n", encoding="utf-8")
     assert _cli("users", "reset-password", "zoe", "--password-file", str(secret)).exit_code == 0  # type: ignore[attr-defined]
@@ -243,3 +249,35 @@ def test_accounts_cli_errors_through_console_script(sqlite_store: Store, tmp_pat
     assert run.returncode == 1 and "password too short" in run.stderr and "tiny" not in run.stderr
     with sqlite_store.session() as s:
         assert not accounts.has_users(s)
+
+
+def test_accounts_concurrent_failures_are_all_counted(pg_url: str) -> None:
+    """Six wrong passwords at once on PostgreSQL: the row lock (SELECT ... FOR UPDATE)
+    serialises the counts, so no failure is lost and the account ends locked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Store(pg_url)
+    store.init()
+    try:
+        _add(store)
+
+        def wrong(i: int) -> str:
+            try:
+                with store.session() as s:
+                    accounts.authenticate(s, "alice", f"wrong-{i}", AUTH, now=T0)
+            except AccountError as exc:
+                return exc.message
+            return "accepted"
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            messages = list(pool.map(wrong, range(6)))
+        assert messages.count("accepted") == 0
+        with store.session() as s:
+            user = accounts.get_user(s, "alice")
+            # 3 failures lock; the next ones meet the lock (not counted) or start a new count
+            assert user.locked_until is not None
+        assert (
+            sum("locked" in m for m in messages) + sum(m == accounts.WRONG for m in messages) == 6
+        )
+    finally:
+        store.dispose()

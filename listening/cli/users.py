@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,12 +128,14 @@ def list_(as_json: JsonOpt = False) -> None:
         print_json({"users": rows})
         return
     table = Table("username", "name", "role", "state", "sign-in", "last sign-in")
+    now = datetime.now(UTC)
     for r in rows:
+        locked = r["locked_until"] is not None and r["locked_until"] > now
         state = (
             "disabled"
             if r["disabled"]
             else f"locked until {r['locked_until']:%Y-%m-%d %H:%M}Z"
-            if r["locked_until"]
+            if locked
             else "active"
         )
         how = "+".join(k for k in ("password", "oidc") if r[k]) or "—"
