@@ -30,7 +30,11 @@ ui.require_store()
 
 who = auth.resolve()
 if who is None:
-    auth.sign_in_form()
+    # every page path answers with the sign-in form (same url_path, so the same page hash):
+    # after signing in at /review the user is on /review, not sent back to /
+    gate = [st.Page(auth.sign_in_form, title=ui.t("auth.title"), url_path=name, default=index == 0)
+            for index, name in enumerate(("home", *PAGE_ICONS))]
+    st.navigation(gate, position="hidden").run()
     st.stop()
 auth.sidebar(who)
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from dashboard_browser import Browser, find_chromium, free_port
-from dashboard_helpers import add_user
+from dashboard_helpers import PASSWORD, add_user
 from oidc_provider_mock import User as IdpUser
 from oidc_provider_mock import run_server_in_thread
 from test_dashboard_browser import stop_group
@@ -152,3 +152,46 @@ def test_dashboard_oidc_sign_in_in_a_browser(
                 assert "Détail du ticket" not in browser.text()
             finally:
                 browser.close()
+
+
+def type_into(browser: Browser, label: str, text: str) -> None:
+    """Focus the text input labelled ``label`` and type ``text`` as a user would."""
+    found = browser.evaluate(
+        "(() => { const el = Array.from(document.querySelectorAll('input')).find(i => "
+        f"i.getAttribute('aria-label') === {label!r}); if (!el) return false; el.focus(); "
+        "return true; })()"
+    )
+    assert found, label
+    browser.call("Input.insertText", text=text)
+
+
+@pytest.mark.slow
+def test_dashboard_password_sign_in_keeps_the_url_path(
+    sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    """A community user opening /review signs in and stays on /review (not sent to /)."""
+    binary = find_chromium()
+    if binary is None:
+        if IN_CI:
+            pytest.fail("chromium is not installed: apt-get install -y chromium")
+        pytest.skip("chromium is not installed")
+    add_user(sqlite_store, "cleo", "community")
+    with dashboard(tmp_path, os.environ.copy()) as base:
+        browser = Browser(binary)
+        try:
+            browser.open(f"{base}/review", ready_text="Connexion", timeout=90)
+            type_into(browser, "Identifiant", "cleo")
+            type_into(browser, "Mot de passe", PASSWORD)
+            click(
+                browser,
+                "Array.from(document.querySelectorAll('button'))"
+                ".find(b => b.innerText.trim() === 'Se connecter')",
+            )
+            body = wait_for(browser, "Connecté : Cleo (community)", timeout=90)
+            wait_for(browser, "À revoir", timeout=60)
+            assert browser.evaluate("location.pathname") == "/review"
+            assert "Page not found" not in body and browser.exceptions() == []
+            # a page the role may not see is not served
+            browser.open(f"{base}/sources", ready_text="Connexion", timeout=90)
+        finally:
+            browser.close()
