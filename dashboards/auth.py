@@ -54,13 +54,17 @@ def resolve() -> SignedIn | None:
     return who
 
 
-def sign_out(notice: str = "") -> None:
+def sign_out(notice: str = "") -> bool:
+    """Forget the session; True when the browser is being sent through the provider's
+    sign-out (OIDC: Streamlit drops its identity cookie), False when a rerun is enough."""
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(CURRENT_KEY, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
     if ui.settings().auth.oidc_enabled and _oidc_logged_in():
-        st.logout()  # also drops Streamlit's identity cookie; reruns
+        st.logout()  # a redirect to /auth/logout; no st.rerun after it, it would race
+        return True
+    return False
 
 
 def sign_in_form() -> None:
@@ -84,7 +88,12 @@ def sign_in_form() -> None:
         else:
             st.session_state[SESSION_KEY] = signed
             st.rerun()
-    if ui.settings().auth.oidc_enabled and st.button(t("auth.oidc"), key="login_oidc"):
+    if not ui.settings().auth.oidc_enabled:
+        return
+    if _oidc_logged_in():  # signed in at the provider, but refused here (notice above)
+        if st.button(t("auth.oidc_logout"), key="login_oidc_logout"):
+            st.logout()
+    elif st.button(t("auth.oidc"), key="login_oidc"):
         st.login()
 
 
@@ -95,8 +104,7 @@ def sidebar(who: SignedIn) -> None:
         st.warning(t("auth.demo_banner"), icon=":material/lock_open:")
         return
     st.sidebar.caption(t("auth.signed_in", name=who.display_name or who.username, role=who.role))
-    if st.sidebar.button(t("auth.logout"), key="logout"):
-        sign_out()
+    if st.sidebar.button(t("auth.logout"), key="logout") and not sign_out():
         st.rerun()
 
 
@@ -120,6 +128,7 @@ def _oidc_signed_in() -> SignedIn | None:
             user = oidc.sign_in(session, claims, ui.settings().auth)
             return accounts.start_session(user, "oidc", started=oidc.started_at(claims))
     except ListeningError as exc:
+        # no automatic st.logout: its round trip through the provider would lose the reason;
+        # the form shows it with a button to leave the SSO identity
         st.session_state[NOTICE_KEY] = exc.message + (f" — {exc.hint}" if exc.hint else "")
-        st.logout()
         return None

@@ -223,6 +223,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth.submit": ("Se connecter", "Sign in"),
     "auth.oidc": ("Se connecter avec le compte de l'entreprise (SSO)",
                   "Sign in with the company account (SSO)"),
+    "auth.oidc_logout": ("Se déconnecter du compte de l'entreprise (SSO)",
+                         "Sign out of the company account (SSO)"),
     "auth.signed_in": ("Connecté : {name} ({role})", "Signed in: {name} ({role})"),
     "auth.logout": ("Se déconnecter", "Sign out"),
     "auth.demo_banner": (

@@ -32,6 +32,7 @@ from listening.store import Store
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parents[2]
+GUEST = IdpUser(sub="u-guest", claims={"preferred_username": "guest", "groups": ["visitors"]})
 LEA = IdpUser(
     sub="u-lea",
     claims={
@@ -104,7 +105,7 @@ def test_dashboard_oidc_sign_in_in_a_browser(
     add_user(sqlite_store, "ana", "admin")  # a local break-glass admin: sign-in is on
     secret = tmp_path / "oidc-client-secret"
     secret.write_text("client-secret-for-tests\n", encoding="utf-8")
-    with run_server_in_thread(user_claims=[LEA]) as idp:
+    with run_server_in_thread(user_claims=[LEA, GUEST]) as idp:
         issuer = f"http://localhost:{idp.server_port}"
         env = os.environ.copy() | {
             "LISTENING_AUTH__OIDC_SERVER_METADATA_URL": f"{issuer}/.well-known/openid-configuration",
@@ -145,11 +146,24 @@ def test_dashboard_oidc_sign_in_in_a_browser(
                     ".find(b => b.innerText.includes('Se déconnecter'))",
                 )
                 # Streamlit drops its identity cookie and ends the session at the provider
-                wait_for(browser, "End session")
+                wait_for(browser, "End session", timeout=60)
                 click(browser, "document.querySelector('form button[type=submit]')")
                 wait_for(browser, "Connexion", timeout=60)
                 browser.open(f"{base}/inbox", ready_text="Connexion", timeout=90)
                 assert "Détail du ticket" not in browser.text()
+                # someone in no mapped group: refused, told why, offered to leave the SSO identity
+                click(
+                    browser,
+                    "Array.from(document.querySelectorAll('button'))"
+                    ".find(b => b.innerText.includes('SSO'))",
+                )
+                wait_for(browser, "u-guest")
+                click(browser, "document.querySelector('button[name=sub][value=\"u-guest\"]')")
+                body = wait_for(browser, "no dashboard role", timeout=90)
+                body = wait_for(browser, "Se déconnecter du compte", timeout=30)  # SSO sign-out
+                assert "Détail du ticket" not in body and "Vue d'ensemble" not in body
+                with sqlite_store.session() as s:
+                    assert accounts.find_user(s, "guest") is None
             finally:
                 browser.close()
 
