@@ -3,8 +3,8 @@
 ``app.py`` calls :func:`resolve` once per run: it says who uses this browser session
 (a :class:`~listening.accounts.SignedIn`, kept in ``st.session_state``), enforcing the idle
 and absolute session timeouts and re-reading the role and the disabled flag from the
-store, or None when the sign-in form must be shown. While no account exists the
-dashboard stays open as ``admin`` (demo mode) with a warning banner.
+store, or None when the sign-in form must be shown. While no account exists and OIDC is
+not configured, the dashboard stays open as ``admin`` (demo mode) with a warning banner.
 """
 
 from __future__ import annotations

@@ -459,12 +459,15 @@ def ticket_reply_actions(url: str, ticket_ids: tuple[int, ...]) -> dict[int, lis
 
 
 def assignable_users(url: str) -> list[str]:
-    """Usernames a ticket may be assigned to: the active accounts (never cached: an account
-    disabled a second ago is no longer offered); in demo mode, the demo user."""
+    """Usernames a ticket may be assigned to: the active accounts whose role handles tickets
+    (never cached: an account disabled a second ago is no longer offered); in demo mode,
+    the demo user."""
     from listening import accounts
 
     with read_store(url).session() as session:
-        return accounts.active_usernames(session) or [accounts.DEMO_USER]
+        if not accounts.has_users(session):
+            return [accounts.DEMO_USER]
+        return accounts.active_usernames(session, able_to="tickets")
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)

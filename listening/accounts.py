@@ -99,13 +99,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def active_usernames(session: Session) -> list[str]:
-    """Usernames of the enabled accounts (the Inbox's assignee choices)."""
-    return list(
-        session.scalars(
-            select(User.username).where(User.disabled.is_(False)).order_by(User.username)
-        )
-    )
+def active_usernames(session: Session, able_to: str | None = None) -> list[str]:
+    """Usernames of the enabled accounts; with ``able_to``, only those whose role grants
+    that action (the Inbox's assignees: ``able_to="tickets"``)."""
+    query = select(User.username).where(User.disabled.is_(False))
+    if able_to is not None:
+        roles = [role for role, allowed in ROLE_ACTIONS.items() if able_to in allowed]
+        query = query.where(User.role.in_(roles))
+    return list(session.scalars(query.order_by(User.username)))
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -192,14 +193,18 @@ def authorize(session: Session, username: str, action: str) -> None:
 
 
 def check_assignee(session: Session, assignee: str) -> str:
-    """An assignee must be an active account (free text only in demo mode)."""
+    """An assignee must be an active account whose role handles tickets (in demo mode,
+    while no account exists, any name)."""
     name = assignee.strip()
     if not name:
         raise AccountError("no assignee chosen", "pick a user")
     if has_users(session):
         name = name.lower()
-        if name not in active_usernames(session):
-            raise AccountError(f"{assignee!r} is not an active user", "pick one from the list")
+        if name not in active_usernames(session, able_to="tickets"):
+            raise AccountError(
+                f"{assignee!r} is not an active user who handles tickets",
+                "pick one from the list (support or admin accounts)",
+            )
     return name
 
 

@@ -44,6 +44,8 @@ def test_accounts_add_hashes_with_argon2id_and_authenticates(store: Store) -> No
         assert user.last_login_at == T0 and user.failed_logins == 0
     with store.session() as s:
         assert accounts.active_usernames(s) == ["alice"] and accounts.has_users(s)
+        assert accounts.active_usernames(s, able_to="tickets") == ["alice"]  # support
+        assert accounts.active_usernames(s, able_to="sources") == []
 
 
 def test_accounts_refusals_write_nothing(store: Store) -> None:

@@ -37,6 +37,7 @@ def _messages(at: AppTest) -> str:
 def test_dashboard_inbox_assign_single(sqlite_store: Store, seeded: dict[str, Any]) -> None:
     add_user(sqlite_store, "bob", "support")
     add_user(sqlite_store, "carla", "support")
+    add_user(sqlite_store, "mia", "marketing")  # does not handle tickets: not offered
     first = seeded["tickets"][0]
     at = make_app("inbox", user="bob", ticket=str(first))
     assert at.selectbox(key="in_assignee").options == ["bob", "carla"]  # active users, no free text

@@ -124,6 +124,9 @@ def test_dashboard_writes_refuse_unknown_disabled_and_bad_assignee(
         actions.ticket_action(url, "assign", [first], "ana", assignee="old")
     with pytest.raises(AccountError, match="not an active user"):
         actions.ticket_action(url, "assign", [first], "ana", assignee="free text")
+    add_user(sqlite_store, "mia", "marketing")
+    with pytest.raises(AccountError, match="'mia' is not an active user who handles tickets"):
+        actions.ticket_action(url, "assign", [first], "ana", assignee="mia")
     with sqlite_store.session() as s:
         ticket = s.get(Ticket, first)
         assert ticket is not None and (ticket.status, ticket.assignee) == ("new", None)
