@@ -13,6 +13,7 @@ profile); a hash made with older parameters is upgraded at the next sign-in. Aft
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,12 @@ DEMO_USER = "demo"  # who acts while no account exists (the open demo mode)
 WRONG = "wrong username or password"
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory parameters
-_DUMMY_HASH = _hasher.hash("listening-no-such-user")  # equal work for unknown usernames
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown usernames: the same work as for a real one."""
+    return _hasher.hash("listening-no-such-user")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -224,7 +230,7 @@ def authenticate(
         select(User).where(User.username == username.strip().lower()).with_for_update()
     )
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)  # same time as a real check: no username probing
+        _verify(_dummy_hash(), password)  # same time as a real check: no username probing
         raise AccountError(WRONG, "check both; an admin can reset the password")
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > at:
