@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import queries, ui
+from listening import accounts
 from listening.errors import ListeningError
 
 t = ui.t
@@ -49,6 +50,8 @@ def ratings_notice(url: str) -> None:
     if st.button(t("ca.apply"), key="ca_apply"):
         with st.spinner(t("ca.measuring")):
             try:
+                with queries.read_store(url).session() as session:
+                    accounts.authorize(session, ui.actor(), "sources")  # checked again server-side
                 done = apply(settings, queries.write_store(url))
             except ListeningError as exc:
                 st.error(str(exc))

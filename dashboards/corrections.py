@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import queries, ui
+from listening import accounts
 from listening.errors import ListeningError
 
 t = ui.t
@@ -59,6 +60,7 @@ def save(
     )
     store = queries.write_store(url)
     with store.session() as session:
+        accounts.authorize(session, actor, "label")
         row = record_correction(session, item, taxonomy(ui.settings().nlp.taxonomy))
         row_id = row.id
     queries.clear_caches()
@@ -66,7 +68,8 @@ def save(
 
 
 def correction_form(url: str, document_id: int, current: list[str], key: str) -> None:
-    """Topics (multiselect from the taxonomy), sentiment, intent, not actionable, who."""
+    """Topics (multiselect from the taxonomy), sentiment, intent, not actionable; saved in
+    the signed-in user's name."""
     labels = list(taxonomy(ui.settings().nlp.taxonomy).labels)
     with st.form(f"co_form_{key}"):
         topics = st.multiselect(
@@ -83,18 +86,16 @@ def correction_form(url: str, document_id: int, current: list[str], key: str) ->
             t("in.intent"), INTENT_CHOICES, key=f"co_intent_{key}", format_func=lambda v: v or "—"
         )
         not_actionable = cols[2].checkbox(t("co.not_actionable"), key=f"co_na_{key}")
-        actor = st.text_input(t("in.actor"), key=f"co_actor_{key}")
         submitted = st.form_submit_button(t("co.save"))
     if not submitted:
-        return
-    if not actor.strip():
-        st.error(t("in.need_actor"))
         return
     if sorted(topics) == sorted(current) and not (sentiment or intent or not_actionable):
         st.warning(t("co.nothing"))
         return
     try:
-        row_id = save(url, document_id, current, topics, sentiment, intent, not_actionable, actor)
+        row_id = save(
+            url, document_id, current, topics, sentiment, intent, not_actionable, ui.actor()
+        )
     except ListeningError as exc:
         st.error(str(exc))
     else:

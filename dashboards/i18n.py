@@ -103,7 +103,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "in.thread": ("Fil de discussion", "Thread context"),
     "in.history": ("Historique", "History"),
     "in.analysis": ("Analyse", "Analysis"),
-    "in.actor": ("Votre nom (journal)", "Your name (audit trail)"),
     "in.assignee": ("Assigner à", "Assign to"),
     "in.note": ("Réponse / note", "Answer / note"),
     "in.assign": ("Assigner", "Assign"),
@@ -121,7 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "n'est pas installé.",
         "Actions are unavailable: the routing service (listening.routing.inbox) is not installed.",
     ),
-    "in.need_actor": ("Indiquez votre nom.", "Give your name."),
+    "in.need_assignee": ("Choisissez à qui assigner.", "Choose whom to assign to."),
     "in.need_text": ("Ce champ est requis pour cette action.", "This field is required for this action."),
     "in.due": ("Échéance", "Due"),
     "in.assigned_to": ("Assigné à", "Assignee"),
@@ -177,6 +176,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "This reply was already sent or queued: it is not sent twice."),
     "in.reply_where": ("Pas d'API de réponse : répondez ici : {url}", "No reply API: answer here: {url}"),
     # sources
+    "so.updated_by": ("Modifiée par", "Edited by"),
     "so.health": ("Santé des sources", "Source health"),
     "so.none": (
         "Aucune source. Ajoutez-en une ci-dessous ou `listening sources import FICHIER.yaml`.",
@@ -218,11 +218,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "so.never": ("jamais", "never"),
     # auth
     "auth.title": ("Connexion", "Sign in"),
+    "auth.username": ("Identifiant", "Username"),
     "auth.password": ("Mot de passe", "Password"),
     "auth.submit": ("Se connecter", "Sign in"),
-    "auth.wrong": ("Mot de passe incorrect.", "Wrong password."),
-    "auth.role": ("Rôle : {role}", "Role: {role}"),
+    "auth.oidc": ("Se connecter avec le compte de l'entreprise (SSO)",
+                  "Sign in with the company account (SSO)"),
+    "auth.oidc_logout": ("Se déconnecter du compte de l'entreprise (SSO)",
+                         "Sign out of the company account (SSO)"),
+    "auth.signed_in": ("Connecté : {name} ({role})", "Signed in: {name} ({role})"),
     "auth.logout": ("Se déconnecter", "Sign out"),
+    "auth.demo_banner": (
+        "Mode démo : aucun compte n'existe, le tableau de bord est ouvert à tous avec le rôle "
+        "admin. Créez un compte (`listening users add NOM --role admin`) pour activer la connexion.",
+        "Demo mode: no account exists, so the dashboard is open to anyone as admin. Create an "
+        "account (`listening users add NAME --role admin`) to turn sign-in on."),
     "auth.denied": ("Votre rôle ne permet pas cette action.", "Your role does not allow this action."),
     # corrections (dashboards/corrections.py)
     "page.review": ("À revoir", "To review"),

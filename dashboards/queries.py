@@ -30,6 +30,18 @@ def _cached(func: F) -> F:
     return cast(F, wrapped)
 
 
+def assignable_users(url: str) -> list[str]:
+    """Usernames a ticket may be assigned to: the active accounts whose role handles tickets
+    (never cached: an account disabled a second ago is no longer offered); in demo mode,
+    the demo user."""
+    from listening import accounts
+
+    with read_store(url).session() as session:
+        if not accounts.has_users(session):
+            return [accounts.DEMO_USER]
+        return accounts.active_usernames(session, able_to="tickets")
+
+
 def clear_caches() -> None:
     """Forget cached results (after an action wrote to the store)."""
     st.cache_data.clear()
@@ -63,6 +75,7 @@ source_health = _cached(reads.source_health)
 work_queues = _cached(reads.work_queues)
 
 __all__ = [
+    "assignable_users",
     "brands",
     "clear_caches",
     "coverage",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +13,8 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.i18n import LANGUAGES, STRINGS, translate
+from listening.accounts import ROLE_ACTIONS, SignedIn
+from listening.errors import AccountError
 from listening.queries.sql import SENTIMENTS, Filters
 from listening.settings import Settings, get_settings
 from listening.store.models import SOURCE_KINDS
@@ -26,12 +26,6 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "support": ("inbox", "explorer", "review"),
     "marketing": ("overview", "competitors", "explorer"),
     "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources"),
-}
-ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "community": ("label",),
-    "support": ("tickets", "label"),
-    "marketing": (),
-    "admin": ("tickets", "sources", "label"),
 }
 
 
@@ -67,42 +61,24 @@ def language_picker() -> None:
 
 
 # -------------------------------------------------------------------------- access
-def _password_matches(given: str, expected: str) -> bool:
-    if expected.startswith("sha256:"):
-        digest = hashlib.sha256(given.encode()).hexdigest()
-        return hmac.compare_digest(digest, expected.removeprefix("sha256:").lower())
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def role_for_password(given: str, passwords: dict[str, str]) -> str | None:
-    """The role whose configured password is ``given`` (admin checked first), else None."""
-    for role in ("admin", "support", "marketing", "community"):
-        expected = passwords.get(role)
-        if expected and _password_matches(given, expected):
-            return role
-    return None
+def current_user() -> SignedIn | None:
+    """Who this run is for (set once per run by dashboards.auth.resolve in app.py)."""
+    who = st.session_state.get("auth_current")
+    return who if isinstance(who, SignedIn) else None
 
 
 def current_role() -> str | None:
-    """The signed-in role; ``admin`` when no password is configured; None before login."""
-    passwords = settings().dashboard.passwords
-    if not passwords:
-        return "admin"
-    role = st.session_state.get("role")
-    return role if isinstance(role, str) else None
+    """The signed-in user's role (``admin`` in demo mode); None before sign-in."""
+    who = current_user()
+    return who.role if who is not None else None
 
 
-def login_form() -> None:
-    st.title(t("auth.title"))
-    with st.form("login"):
-        given = st.text_input(t("auth.password"), type="password", key="login_password")
-        if st.form_submit_button(t("auth.submit")):
-            role = role_for_password(given, settings().dashboard.passwords)
-            if role is None:
-                st.error(t("auth.wrong"))
-            else:
-                st.session_state["role"] = role
-                st.rerun()
+def actor() -> str:
+    """The username every write records (``demo`` in demo mode)."""
+    who = current_user()
+    if who is None:
+        raise AccountError("not signed in", "sign in again")
+    return who.username
 
 
 def can(action: str) -> bool:

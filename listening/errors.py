@@ -83,3 +83,9 @@ class ReportError(ListeningError):
     """A report or digest cannot be built or sent: unknown brand, empty period, bad recipients."""
 
     code = "L013"
+
+
+class AccountError(ListeningError):
+    """A dashboard account or sign-in is refused: unknown user, wrong password, locked, policy."""
+
+    code = "L008"

@@ -141,35 +141,42 @@ except ImportError:
 action_names = {a: t(f"in.{a}") for a in actions.TICKET_ACTIONS}
 
 
-def run_action(action: str, ticket_ids: list[int], actor: str, assignee: str, note: str) -> None:
-    if not actor.strip():
-        st.error(t("in.need_actor"))
+actor = ui.actor()  # every action is recorded in the signed-in user's name
+users = queries.assignable_users(url)
+
+
+def run_action(action: str, ticket_ids: list[int], assignee: str, note: str) -> None:
+    if action == "assign" and not assignee:
+        st.error(t("in.need_assignee"))
         return
-    result = actions.ticket_action(url, action, ticket_ids, actor, assignee=assignee, note=note)
+    try:
+        result = actions.ticket_action(url, action, ticket_ids, actor, assignee=assignee, note=note)
+    except ListeningError as exc:  # the role or the assignee was refused: nothing written
+        st.error(str(exc))
+        return
     flash = [("ok", t("in.done", action=action_names[action], n=len(result.done)))] if result.done else []
     flash += [("error", t("in.failed", id=tid, error=error)) for tid, error in result.failed]
     st.session_state["in_flash"] = flash
     st.rerun()
 
 
-actor = st.text_input(t("in.actor"), key="in_actor")
+current_assignee = detail["assignee"] if detail["assignee"] in users else None
 with st.form("ticket_action"):
-    assignee = st.text_input(t("in.assignee"), key="in_assignee")
+    assignee = st.selectbox(t("in.assignee"), users, key="in_assignee", placeholder="—",
+                            index=users.index(current_assignee) if current_assignee else None)
     note = st.text_area(t("in.note"), key="in_note")
     buttons = st.columns(4)
     pressed = [a for i, a in enumerate(actions.TICKET_ACTIONS)
                if buttons[i].form_submit_button(action_names[a])]
 if pressed:
-    run_action(pressed[0], [int(picked)], actor, assignee, note)
+    run_action(pressed[0], [int(picked)], assignee or "", note)
 
 if channels.is_channel(detail["kind"]):
     with st.form("ticket_reply"):
         st.markdown("**" + t("in.reply") + "**")
         reply_text = st.text_area(t("in.reply_text"), key="in_reply_text")
         send = st.form_submit_button(t("in.reply_send"))
-    if send and not actor.strip():
-        st.error(t("in.need_actor"))
-    elif send:
+    if send:
         try:
             sent = actions.reply_ticket(url, int(picked), reply_text, actor)
         except ListeningError as exc:
@@ -192,9 +199,11 @@ with st.form("bulk_action"):
                             key="in_bulk_ids")
     bulk_action = st.selectbox(t("in.action"), actions.TICKET_ACTIONS,
                                format_func=lambda a: action_names[a], key="in_bulk_action")
-    bulk_text = st.text_input(f"{t('in.assignee')} / {t('in.note')}", key="in_bulk_text")
+    bulk_assignee = st.selectbox(t("in.assignee"), users, key="in_bulk_assignee", index=None,
+                                 placeholder="—")
+    bulk_note = st.text_input(t("in.note"), key="in_bulk_text")
     apply = st.form_submit_button(t("in.apply"))
 if apply and chosen:
-    run_action(bulk_action, [int(i) for i in chosen], actor,
-               assignee=bulk_text if bulk_action == "assign" else "",
-               note=bulk_text if bulk_action != "assign" else "")
+    run_action(bulk_action, [int(i) for i in chosen],
+               assignee=(bulk_assignee or "") if bulk_action == "assign" else "",
+               note=bulk_note if bulk_action != "assign" else "")

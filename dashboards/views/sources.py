@@ -37,6 +37,9 @@ else:
         t("so.next_run"): [ui.fmt_dt(v) for v in health["next_run_at"]],
         t("so.state"): [state(r) for _, r in health.iterrows()],
         t("so.url"): health["url"],
+        t("so.updated_by"): [f"{who} · {ui.fmt_dt(at)}" if isinstance(who, str) and who else "—"
+                             for who, at in zip(health["updated_by"], health["updated_at"],
+                                                strict=True)],
     }), hide_index=True, width="stretch")
 
 work = queries.work_queues(url)
@@ -71,8 +74,12 @@ if not health.empty:
                                         format_func=lambda i: names.get(i, str(i)),
                                         key="so_enqueue_id")
     if col2.button(t("so.enqueue"), key="so_enqueue") and target is not None:
-        actions.enqueue_crawl(url, int(target))
-        flash("ok", t("so.enqueued", name=names[int(target)]))
+        try:
+            actions.enqueue_crawl(url, int(target), ui.actor())
+        except ListeningError as exc:
+            st.error(str(exc))
+        else:
+            flash("ok", t("so.enqueued", name=names[int(target)]))
 
 st.subheader(t("so.add"))
 existing_names = [""] + [str(n) for n in health["name"]] if not health.empty else [""]
@@ -99,7 +106,7 @@ if submitted:
     try:
         spec = SourceSpec(name=name.strip(), kind=kind, url=src_url.strip(), brand=brand or None,
                           schedule_minutes=int(schedule), enabled=enabled)
-        actions.save_source(url, spec, existing=editing or None)
+        actions.save_source(url, spec, existing=editing or None, actor=ui.actor())
     except ValidationError as exc:
         err = exc.errors()[0]
         st.error(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")

@@ -15,6 +15,7 @@ from listening.cli import nlp as nlp_cli
 from listening.cli import privacy as privacy_cli
 from listening.cli import reports as reports_cli
 from listening.cli import routing as routing_cli
+from listening.cli import users as users_cli
 from listening.cli import workers as workers_cli
 from listening.errors import ListeningError
 
@@ -35,6 +36,7 @@ label_cli.register(app)
 calibrate.register(app)
 reports_cli.register(app)
 privacy_cli.register(app)
+users_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -231,6 +231,17 @@ def dashboard(
     raise typer.Exit(launch_dashboard(port=port, headless=headless))
 
 
+def dashboard_secrets_args(settings: Any, port: int) -> list[str]:
+    """With OIDC configured: write Streamlit's ``[auth]`` secrets (st.login) and point
+    Streamlit at them; no OIDC: nothing (docs/ACCOUNTS.md)."""
+    if not settings.auth.oidc_enabled:
+        return []
+    from listening.oidc import write_secrets
+
+    path = write_secrets(settings.auth, settings.dashboard.address, port, Path(settings.data_dir))
+    return ["--secrets.files", str(path)]
+
+
 def launch_dashboard(port: int | None = None, headless: bool = False) -> int:
     """Replace this process with Streamlit serving the dashboard (signals reach it directly)."""
     settings = get_settings()
@@ -247,6 +258,7 @@ def launch_dashboard(port: int | None = None, headless: bool = False) -> int:
         "--server.showEmailPrompt", "false",
         *(["--server.headless", "true"] if headless else []),
         "--browser.gatherUsageStats", "false",
+        *dashboard_secrets_args(settings, port),
     ]  # fmt: skip
     console.print(f"Dashboard on http://{settings.dashboard.address}:{port}")
     sys.stdout.flush()

@@ -6,8 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-DASHBOARD_ROLES: tuple[str, ...] = ("community", "support", "marketing", "admin")
-
 
 class DashboardSettings(BaseModel):
     """``LISTENING_DASHBOARD__*``: how the dashboard is served."""
@@ -45,21 +43,18 @@ class DashboardSettings(BaseModel):
     passwords: dict[str, str] = Field(
         default_factory=dict,
         description=(
-            "Optional login: a JSON object role -> password (roles: community, support, marketing, "
-            "admin), e.g. '{\"admin\": \"sha256:<hex>\", \"support\": \"s3cret\"}'. A value may be "
-            "plain text or 'sha256:' + the hex SHA-256 of the password. Empty: no login."
+            "Removed: the shared per-role passwords are refused (a value is an error). Create "
+            "named accounts with `listening users add` (docs/ACCOUNTS.md)."
         ),
     )
 
     @field_validator("passwords")
     @classmethod
-    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(DASHBOARD_ROLES))
-        if unknown:
+    def _removed(cls, value: dict[str, str]) -> dict[str, str]:
+        if value:
             raise ValueError(
-                f"unknown role(s) {', '.join(unknown)}; valid roles: {', '.join(DASHBOARD_ROLES)}"
+                "shared role passwords are no longer supported; remove dashboard.passwords "
+                "(LISTENING_DASHBOARD__PASSWORDS) and create one account per person with "
+                "`listening users add NAME --role ROLE` (docs/ACCOUNTS.md)"
             )
-        empty = sorted(role for role, password in value.items() if not password)
-        if empty:
-            raise ValueError(f"empty password for role(s) {', '.join(empty)}")
         return value

@@ -495,7 +495,7 @@ def source_health(url: str) -> pd.DataFrame:
     df = _frame(url, text(
         "SELECT s.id, s.name, s.kind, s.url, coalesce(b.name, '') AS brand, s.enabled, "
         "s.schedule_minutes, s.last_run_at, s.last_success_at, s.next_run_at, s.blocked, "
-        "s.blocked_reason, s.last_error, "
+        "s.blocked_reason, s.last_error, s.updated_by, s.updated_at, "
         "(SELECT count(*) FROM documents AS d WHERE d.source_id = s.id) AS items "
         "FROM sources AS s LEFT JOIN brands AS b ON b.id = s.brand_id ORDER BY s.name"
     ), {})

@@ -112,6 +112,8 @@ class Source(Base):
     # collector state kept between runs (ETag / Last-Modified, cursors...)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))  # username of the last edit
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     brand: Mapped[Brand | None] = relationship()
 

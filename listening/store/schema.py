@@ -25,6 +25,7 @@ import listening.collection.locks
 import listening.gdpr.models  # noqa: F401  (erasure records)
 import listening.routing.models  # noqa: F401  (registers the routing tables)
 import listening.store.digests  # noqa: F401  (report digests, listening.reports)
+import listening.store.users  # noqa: F401  (dashboard accounts)
 import listening.store.work  # noqa: F401  (analysis claims and task failures of the workers)
 from listening.store.models import Base
 

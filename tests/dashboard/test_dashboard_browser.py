@@ -49,13 +49,14 @@ def chromium() -> str:
 def running_dashboard(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """`listening dashboard ARGS` with stdin closed, until its health check answers; its URL."""
     port = free_port()
-    listening = Path(sys.executable).with_name("listening")
     log_path = tmp_path / "dashboard.log"
     log = log_path.open("w")
     # its own process group: `listening dashboard` starts `streamlit run` as a child,
     # and both must go when the test ends
     proc = subprocess.Popen(
-        [str(listening), "dashboard", *args, "--port", str(port)], stdin=subprocess.DEVNULL,
+        # `python -m` from the checkout: this tree's code, whatever the venv's install points at
+        [sys.executable, "-m", "listening.cli", "dashboard", *args, "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL,
         env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dashboard_helpers import make_app, no_exception
+from dashboard_helpers import add_user, make_app, no_exception
 from sqlalchemy import select
 
 from dashboards.channels import reply_state, with_icon
@@ -76,11 +76,11 @@ def test_dashboard_inbox_public_reply_is_posted_once(
     posted = {"id": "500", "url": "https://m.example/@acme/500", "content": "<p>ok</p>"}
     with api_server({"POST /api/v1/statuses": [Reply(posted)]}) as server:
         tid = channel_ticket(sqlite_store, server.base)
-        at = make_app("inbox", ticket=str(tid))
+        add_user(sqlite_store, "bob", "support")
+        at = make_app("inbox", user="bob", ticket=str(tid))
         no_exception(at)
         assert any("🐘 mastodon" in c.value for c in at.caption)
         assert any("Réponse publique : aucune" in m.value for m in at.markdown)
-        at.text_input(key="in_actor").set_value("bob")
         at.text_area(key="in_reply_text").set_value("Bonjour, nous vous rappelons sous 4 h.")
         next(b for b in at.button if b.label == "Publier la réponse").click().run()
         no_exception(at)

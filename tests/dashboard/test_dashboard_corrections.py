@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard_helpers import make_app, no_exception
+from dashboard_helpers import add_user, make_app, no_exception
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -27,7 +27,8 @@ def test_dashboard_review_lists_uncertain_first_and_saves_a_correction(
     with sqlite_store.session() as s:  # one verbatim with a topic only just above its threshold
         analysis = s.scalars(select(Analysis).where(Analysis.document_id == docs[7])).one()
         analysis.topics = [{**analysis.topics[0], "confidence": 0.35}]
-    at = make_app("review")
+    add_user(sqlite_store, "zoe", "community")
+    at = make_app("review", user="zoe")
     no_exception(at)
     assert at.title[0].value == "À revoir"
     first = at.caption[1].value  # [0] is the explanation, then one caption per verbatim
@@ -36,14 +37,11 @@ def test_dashboard_review_lists_uncertain_first_and_saves_a_correction(
     at.multiselect(key=f"co_topics_{key}").set_value(["delivery"])
     at.selectbox(key=f"co_sent_{key}").set_value("neutral")
     at.checkbox(key=f"co_na_{key}").check()
-    _save(at)
-    assert any("Indiquez votre nom" in e.value for e in at.error)  # who is required
-    assert _corrections(sqlite_store) == []
-    at.text_input(key=f"co_actor_{key}").set_value("zoé")
+    assert not [i for i in at.text_input if i.key == f"co_actor_{key}"]  # no "your name" box
     _save(at)
     no_exception(at)
     (row,) = _corrections(sqlite_store)
-    assert (row.document_id, row.actor, row.origin) == (docs[7], "zoé", "dashboard")
+    assert (row.document_id, row.actor, row.origin) == (docs[7], "zoe", "dashboard")
     assert (row.topics, row.sentiment, row.actionable, row.taxonomy) == (
         ["delivery"],
         "neutral",
@@ -51,30 +49,29 @@ def test_dashboard_review_lists_uncertain_first_and_saves_a_correction(
         "journey",
     )
     # a corrected verbatim leaves the list
-    at = make_app("review")
+    at = make_app("review", user="zoe")
     assert not any(c.value.startswith((f"#{docs[7]} ", f"\\#{docs[7]} ")) for c in at.caption)
 
 
 def test_dashboard_explorer_and_inbox_correction_forms(
     sqlite_store: Store, seeded: dict[str, Any]
 ) -> None:
-    at = make_app("explorer")
+    at = make_app("explorer")  # demo mode: recorded as "demo"
     no_exception(at)
     picked = at.selectbox(key="co_ex_pick").value
     key = f"ex_{picked}"
-    at.text_input(key=f"co_actor_{key}").set_value("ana")
     _save(at)
     assert any("Rien n'a été changé" in w.value for w in at.warning)
     at.selectbox(key=f"co_intent_{key}").set_value("question")
     _save(at)
     no_exception(at)
-    assert [(c.document_id, c.intent, c.topics) for c in _corrections(sqlite_store)] == [
-        (picked, "question", None)
+    assert [(c.document_id, c.intent, c.topics, c.actor) for c in _corrections(sqlite_store)] == [
+        (picked, "question", None, "demo")
     ]
+    add_user(sqlite_store, "bob", "support")
     ticket = seeded["tickets"][0]
-    at = make_app("inbox", ticket=str(ticket))
+    at = make_app("inbox", user="bob", ticket=str(ticket))
     key = f"in_{ticket}"
-    at.text_input(key=f"co_actor_{key}").set_value("bob")
     at.multiselect(key=f"co_topics_{key}").set_value(["delivery", "returns"])
     _save(at)
     no_exception(at)

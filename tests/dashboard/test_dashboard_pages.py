@@ -1,8 +1,8 @@
-"""AppTest of every page, on a seeded and on an empty store, plus language, filters and login."""
+"""AppTest of every page, on a seeded and on an empty store, plus language and filters
+(sign-in: test_dashboard_auth.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -124,31 +124,6 @@ def test_dashboard_inbox_lists_open_tickets_by_sla(seeded: dict[str, Any]) -> No
     assert "Fil de discussion" in "\n".join(e.label for e in at.expander)
     assert "routing" in str(at.dataframe[-1].value["Qui"].tolist())
     assert body
-
-
-def _hash(password: str) -> str:
-    return "sha256:" + hashlib.sha256(password.encode()).hexdigest()
-
-
-def test_dashboard_login_limits_pages_by_role(seeded: dict[str, Any], monkeypatch: Any) -> None:
-    monkeypatch.setenv("LISTENING_DASHBOARD__PASSWORDS",
-                       f'{{"admin": "{_hash("root-pw")}", "support": "help-pw"}}')
-    get_settings.cache_clear()
-    at = make_app()
-    no_exception(at)
-    assert at.text_input(key="login_password") is not None
-    at.text_input(key="login_password").set_value("nope")
-    at.button[0].click().run()
-    assert "Mot de passe incorrect." in texts(at)
-    at.text_input(key="login_password").set_value("help-pw")
-    at.button[0].click().run()
-    no_exception(at)
-    assert at.title[0].value == "Boîte de réception"  # support lands on the inbox
-    assert "Rôle : support" in texts(at)
-    with pytest.raises(ValueError, match="Known pages: .*inbox.py.*explorer.py.*review.py'\\]"):
-        at.switch_page("views/sources.py")  # not registered for the support role
-    at.switch_page("views/inbox.py").run()
-    assert at.form  # support may act on tickets
 
 
 def test_dashboard_every_page_on_both_backends(store: Store) -> None:

@@ -9,8 +9,8 @@ from dashboard_seed import seed
 from sqlalchemy import select
 
 from dashboards import queries
-from dashboards.sql import Filters
 from listening.gdpr.forget import forget, resolve_subject
+from listening.queries.sql import Filters
 from listening.settings import get_settings
 from listening.store import Document, Store, Ticket
 

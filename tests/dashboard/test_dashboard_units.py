@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import pandas as pd
@@ -91,18 +90,15 @@ def test_dashboard_fts5_query_quotes_words() -> None:
     assert fts5_query("* ") == ""
 
 
-def test_dashboard_passwords_and_roles() -> None:
-    hashed = "sha256:" + hashlib.sha256(b"s3cret").hexdigest()
-    passwords = {"admin": hashed, "community": "cm-pw"}
-    assert ui.role_for_password("s3cret", passwords) == "admin"
-    assert ui.role_for_password("cm-pw", passwords) == "community"
-    assert ui.role_for_password("nope", passwords) is None
-    assert set(ui.ROLE_PAGES) == {"community", "support", "marketing", "admin"}
+def test_dashboard_roles_pages_and_actions() -> None:
+    assert set(ui.ROLE_PAGES) == set(ui.ROLE_ACTIONS) == {"community", "support", "marketing", "admin"}
+    assert ui.ROLE_ACTIONS["marketing"] == ()  # read-only
+    assert set(ui.ROLE_ACTIONS["admin"]) == {"tickets", "sources", "label"}
 
 
 def test_dashboard_settings_validate_roles() -> None:
-    with pytest.raises(ConfigError, match="valid roles: community, support, marketing, admin"):
-        load_settings(dashboard={"passwords": {"boss": "x"}})
+    with pytest.raises(ConfigError, match="listening users add"):
+        load_settings(dashboard={"passwords": {"admin": "x"}})
     with pytest.raises(ConfigError, match="language"):
         load_settings(dashboard={"language": "de"})
     assert load_settings(dashboard={"language": "en"}).dashboard.language == "en"
