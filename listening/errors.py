@@ -71,3 +71,17 @@ class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 
     code = "L005"
+
+
+class ApiError(ListeningError):
+    """A read-API request is refused: bad token or role, bad filter or cursor, rate limit.
+
+    ``status`` is the HTTP status the API answers with; the body is
+    ``{"error": {"code", "message", "hint"}}``. The CLI raises it for bad token commands.
+    """
+
+    code = "L011"
+
+    def __init__(self, message: str, hint: str = "", status: int = 400) -> None:
+        super().__init__(message, hint)
+        self.status = status

@@ -8,6 +8,7 @@ import sys
 import typer
 from typer.exceptions import Abort, TyperException
 
+from listening.cli import api as api_cli
 from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
 from listening.cli import label as label_cli
@@ -31,6 +32,7 @@ nlp_cli.register(app)
 workers_cli.register(app)
 label_cli.register(app)
 calibrate.register(app)
+api_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
+import listening.api.tokens  # noqa: F401  (the read API's tokens)
 import listening.collection.locks
 import listening.routing.models  # noqa: F401  (registers the routing tables)
 import listening.store.work  # noqa: F401  (analysis claims and task failures of the workers)
