@@ -38,8 +38,20 @@ if ui.settings().dashboard.passwords:
 
 pages = [
     st.Page(PAGES_DIR / f"{name}.py", title=ui.t(f"page.{name}"), icon=PAGE_ICONS[name],
-            url_path=name, default=index == 0)
-    for index, name in enumerate(ui.ROLE_PAGES[role])
+            url_path=name)
+    for name in ui.ROLE_PAGES[role]
 ]
-st.navigation(pages).run()
+
+
+def _home() -> None:
+    """The root URL opens the role's first page at its own path (``/overview``...), with the
+    query parameters of the link, so every page has one shareable URL."""
+    qp = st.query_params
+    st.switch_page(pages[0], query_params=[(k, v) for k in qp for v in qp.get_all(k)])
+
+
+# Streamlit serves its default page at "/" only (its url_path then 404s): the default page
+# is this hidden redirect, and every real page keeps a URL path of its own
+home = st.Page(_home, title=pages[0].title, url_path="home", default=True, visibility="hidden")
+st.navigation([home, *pages]).run()
 st.sidebar.caption(ui.t("times_in", tz=ui.tz()))
