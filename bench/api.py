@@ -49,7 +49,11 @@ def _serve(url: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "LISTENING_DATABASE_URL": url, "LISTENING_API__RATE_LIMIT_PER_MINUTE": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "listening.cli", "api", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -89,13 +93,15 @@ def measure(url: str, seconds: float) -> dict[str, dict[str, float]]:
     proc, base = _serve(url)
     results: dict[str, dict[str, float]] = {}
     try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                          timeout=30) as client:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
             brand = client.get("/v1/aggregates", params={"by": "brand"}).json()["items"][0]["key"]
 
             def fixed(params: dict[str, Any]) -> Any:
                 def next_request() -> tuple[str, dict[str, Any]]:
                     return "/v1/verbatims", params
+
                 return next_request
 
             def walk() -> tuple[str, dict[str, Any]]:
@@ -110,15 +116,18 @@ def measure(url: str, seconds: float) -> dict[str, dict[str, float]]:
                 "first page (50)": fixed({"limit": 50}),
                 "pages by cursor (50)": walk,
                 "filtered page (brand+topic+sentiment)": fixed(
-                    {"limit": 50, "brand": brand, "topic": "delivery", "sentiment": "negative"}),
+                    {"limit": 50, "brand": brand, "topic": "delivery", "sentiment": "negative"}
+                ),
                 "full-text page (q)": fixed({"limit": 50, "q": "livraison"}),
                 "aggregates by topic": aggregates,
             }
             for name, workload in workloads.items():
                 results[name] = _run(client, seconds, workload)
                 r = results[name]
-                print(f"  {name}: {r['rps']} req/s, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms",
-                      flush=True)
+                print(
+                    f"  {name}: {r['rps']} req/s, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms",
+                    flush=True,
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -133,8 +142,11 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--workdir", type=Path, default=None, help="where the SQLite file goes")
     args = parser.parse_args()
-    summary: dict[str, Any] = {"rows": args.rows, "seconds": args.seconds,
-                               "date": date.today().isoformat()}
+    summary: dict[str, Any] = {
+        "rows": args.rows,
+        "seconds": args.seconds,
+        "date": date.today().isoformat(),
+    }
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-api-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for backend in args.backends.split(","):

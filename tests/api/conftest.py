@@ -66,7 +66,3 @@ def make_token(store: Store) -> Callable[..., str]:
         return token
 
     return make
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

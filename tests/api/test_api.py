@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import auth
+from api_helpers import auth
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 

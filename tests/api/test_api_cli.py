@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import auth
+from api_helpers import auth
 from fastapi.testclient import TestClient
 
 from listening.api.app import create_app

@@ -21,17 +21,42 @@ from listening.store import Store
 from listening.taxonomy import load_topics
 
 TOPIC_IDS = set(load_topics().ids)
-RAW_HEADERS = {"team", "priority", "brand", "topic", "kind", "status", "sla", "opened_at",
-               "recent_count", "baseline", "score", "recent", "expected", "recent_negative"}
+RAW_HEADERS = {
+    "team",
+    "priority",
+    "brand",
+    "topic",
+    "kind",
+    "status",
+    "sla",
+    "opened_at",
+    "recent_count",
+    "baseline",
+    "score",
+    "recent",
+    "expected",
+    "recent_negative",
+}
 
 
 @pytest.fixture
 def with_alert(seeded: dict[str, Any], sqlite_store: Store) -> dict[str, Any]:
     now = datetime.now(UTC)
     with sqlite_store.session() as s:
-        s.add(Alert(brand_id=seeded["own_brand"], topic="customer_service", kind="volume",
-                    status="open", opened_at=now - timedelta(hours=2), last_seen_at=now,
-                    recent_count=9, baseline=1.5, score=4.2, details={}))
+        s.add(
+            Alert(
+                brand_id=seeded["own_brand"],
+                topic="customer_service",
+                kind="volume",
+                status="open",
+                opened_at=now - timedelta(hours=2),
+                last_seen_at=now,
+                recent_count=9,
+                baseline=1.5,
+                score=4.2,
+                details={},
+            )
+        )
     return seeded
 
 
@@ -72,9 +97,18 @@ def test_polish_french_pages_show_labels_not_ids(with_alert: dict[str, Any], pag
 def test_polish_overview_tables_and_heatmap_in_french(with_alert: dict[str, Any]) -> None:
     at = make_app()
     alerts, spikes = at.dataframe[0].value, at.dataframe[1].value
-    assert list(alerts.columns) == ["Marque", "Thème", "Type d'alerte", "Ouverte le",
-                                    "Mentions récentes", "Niveau habituel", "Score"]
-    assert alerts.iloc[0]["Thème"] == "Service client" and alerts.iloc[0]["Type d'alerte"] == "Volume"
+    assert list(alerts.columns) == [
+        "Marque",
+        "Thème",
+        "Type d'alerte",
+        "Ouverte le",
+        "Mentions récentes",
+        "Niveau habituel",
+        "Score",
+    ]
+    assert (
+        alerts.iloc[0]["Thème"] == "Service client" and alerts.iloc[0]["Type d'alerte"] == "Volume"
+    )
     assert set(spikes["Thème"]) <= set(load_topics().labels["fr"].values())
     heat = _chart_data(at.get("vega_lite_chart")[2])
     assert set(heat["topic"]) == {"Livraison", "Service client", "Prix", "Qualité"}
@@ -111,11 +145,17 @@ def _open_url_path(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest,
     return at, not_found
 
 
-@pytest.mark.parametrize(("path", "title"), [("overview", "Vue d'ensemble"),
-                                             ("competitors", "Concurrents"),
-                                             ("inbox", "Boîte de réception")])
-def test_polish_pages_have_their_own_url_path(seeded: dict[str, Any], monkeypatch: Any,
-                                              path: str, title: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("overview", "Vue d'ensemble"),
+        ("competitors", "Concurrents"),
+        ("inbox", "Boîte de réception"),
+    ],
+)
+def test_polish_pages_have_their_own_url_path(
+    seeded: dict[str, Any], monkeypatch: Any, path: str, title: str
+) -> None:
     at, not_found = _open_url_path(path, monkeypatch)
     no_exception(at)
     assert not not_found, f"/{path} opened the 'Page not found' dialog"
@@ -144,16 +184,20 @@ def test_polish_matrix_labels_wrap_and_counts_show(seeded: dict[str, Any]) -> No
     axis = spec["layer"][0]["encoding"]["x"]["axis"]
     assert axis["labelExpr"].startswith("split(") and axis["labelAngle"] == 0
     data = _chart_data(matrix)
-    assert all(len(line) <= 14 or " " not in line
-               for label in data["topic_axis"] for line in label.split("\n"))
+    assert all(
+        len(line) <= 14 or " " not in line
+        for label in data["topic_axis"]
+        for line in label.split("\n")
+    )
     assert data["reliable"].all()  # 10 mentions per cell >= 5
     assert all("n=10" in s for s in data["short"])
     table = at.dataframe[0].value
     assert table.loc["Luminéo", "Livraison"].endswith("· n=10")
 
 
-def test_polish_min_volume_greys_cells_and_trend_points(seeded: dict[str, Any],
-                                                        monkeypatch: Any) -> None:
+def test_polish_min_volume_greys_cells_and_trend_points(
+    seeded: dict[str, Any], monkeypatch: Any
+) -> None:
     monkeypatch.setenv("LISTENING_DASHBOARD__MIN_VOLUME", "11")
     get_settings.cache_clear()
     at = make_app("competitors")
@@ -193,8 +237,12 @@ def test_polish_latest_verbatims_are_a_dense_sortable_table(seeded: dict[str, An
 
 
 def test_polish_marked_text_is_plain_and_marks_evidence() -> None:
-    topics = [{"topic": "delivery", "evidence": [{"start": 0, "end": 9}, {"start": 4, "end": 12},
-                                                 {"start": 50, "end": 99}]}]
+    topics = [
+        {
+            "topic": "delivery",
+            "evidence": [{"start": 0, "end": 9}, {"start": 4, "end": 12}, {"start": 50, "end": 99}],
+        }
+    ]
     text = "Livraison\n  lente <b>**gras**</b> [x](javascript:alert(1))"
     marked = ui.marked_text(text, topics)
     assert marked == "⟦Livraison⟧ lente <b>**gras**</b> [x](javascript:alert(1))"
