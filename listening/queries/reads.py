@@ -62,7 +62,8 @@ def write_store(database_url: str) -> Store:
 def _frame(url: str, stmt: Any, params: dict[str, Any]) -> pd.DataFrame:
     with read_store(url).engine.connect() as conn:
         result = conn.execute(stmt, params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # plain tuples: pandas probes each Row for namedtuple fields (20x slower on 25k rows)
+        return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def _dialect(url: str) -> str:
