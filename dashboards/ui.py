@@ -172,7 +172,7 @@ def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source",
                 start, end = picked[0], picked[1]
         specs: list[tuple[str, str, list[Any], Any, list[Any]]] = [
             ("brand", "brands", list(brand_names), brand_names.get, _ints(qp.get("brand"))),
-            ("kind", "kind", list(SOURCE_KINDS), None, _strs(qp.get("kind"), SOURCE_KINDS)),
+            ("kind", "kind", list(SOURCE_KINDS), kind_name, _strs(qp.get("kind"), SOURCE_KINDS)),
             ("source", "source", list(source_names), source_names.get, _ints(qp.get("source"))),
             ("lang", "lang_filter", languages, None, _strs(qp.get("lang"), languages)),
             ("topic", "topic", list(topic_ids), topic_name, _strs(qp.get("topic"), topic_ids)),
@@ -221,6 +221,11 @@ def _topics(path: str) -> TopicSet:
 def taxonomy() -> TopicSet:
     """Topics of the active taxonomy (``nlp.taxonomy``): filter options and labels."""
     return _topics(settings().nlp.taxonomy)
+
+
+def kind_name(kind: str) -> str:
+    """A source kind in the UI language ("review_site" -> "Site d'avis"); platforms as named."""
+    return label_value("kind", kind)
 
 
 def topic_name(topic: str) -> str:

@@ -36,6 +36,7 @@ with left:
     split = st.radio(t("ov.by"), ["kind", "brand"], format_func=lambda v: labels[v],
                      horizontal=True, key="ov_split")
     volume = queries.volume_by_day(url, f)
+    volume = volume.assign(kind=[ui.kind_name(v) for v in volume["kind"]])
     st.altair_chart(charts.volume_chart(volume, split, labels), width="stretch")
 with right:
     st.subheader(t("ov.net_trend"))

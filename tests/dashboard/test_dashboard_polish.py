@@ -117,6 +117,17 @@ def test_polish_overview_tables_and_heatmap_in_french(with_alert: dict[str, Any]
     assert not _raw_ids_and_headers(at, headers=False)  # "recent" is English there
 
 
+def test_polish_source_kinds_in_french(seeded: dict[str, Any]) -> None:
+    at = make_app(kind="review_site")
+    volume = _chart_data(at.get("vega_lite_chart")[0])
+    assert set(volume["kind"]) == {"Site d'avis"}
+    options = at.sidebar.multiselect(key="f_kind").options
+    assert "Site d'avis" in options and "review_site" not in options
+    assert at.query_params["kind"] == "review_site"  # the URL keeps the stable code
+    sources = make_app("sources").dataframe[0].value
+    assert set(sources["Type de source"]) == {"Forum", "Site d'avis", "Enquête"}
+
+
 def test_polish_inbox_headers_and_statuses_in_french(seeded: dict[str, Any]) -> None:
     at = make_app("inbox")
     pivot, listing = at.dataframe[0].value, at.dataframe[1].value
