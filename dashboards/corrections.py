@@ -141,7 +141,7 @@ def review_section(url: str) -> None:
                             ui.fmt_dt(r["published_at"]),
                             f"{t('co.priority')} {r['priority']:.2f}",
                             t(str(r["sentiment"])),
-                            ", ".join(r["topics"]) or "—",
+                            ", ".join(ui.topic_name(x) for x in r["topics"]) or "—",
                             str(r["intent"]),
                         ]
                     )

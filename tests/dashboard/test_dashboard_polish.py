@@ -86,7 +86,9 @@ def _raw_ids_and_headers(at: AppTest, headers: bool = True) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("page", ["overview", "competitors", "inbox", "explorer", "sources"])
+@pytest.mark.parametrize(
+    "page", ["overview", "competitors", "inbox", "explorer", "review", "sources"]
+)
 def test_polish_french_pages_show_labels_not_ids(with_alert: dict[str, Any], page: str) -> None:
     at = make_app(page)
     no_exception(at)
@@ -115,6 +117,15 @@ def test_polish_overview_tables_and_heatmap_in_french(with_alert: dict[str, Any]
     at.sidebar.selectbox(key="ui_lang").set_value("en").run()
     assert "Customer service" in set(at.dataframe[0].value["Topic"])
     assert not _raw_ids_and_headers(at, headers=False)  # "recent" is English there
+
+
+def test_polish_review_list_names_topics_by_label(seeded: dict[str, Any]) -> None:
+    at = make_app("review")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Livraison" in captions and "Service client" in captions
+    assert not {"delivery", "customer\\_service", "customer_service"} & set(
+        captions.replace(",", " ").split()
+    )
 
 
 def test_polish_source_kinds_in_french(seeded: dict[str, Any]) -> None:
