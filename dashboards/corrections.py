@@ -73,7 +73,8 @@ def correction_form(url: str, document_id: int, current: list[str], key: str) ->
     labels = list(taxonomy(ui.settings().nlp.taxonomy).labels)
     with st.form(f"co_form_{key}"):
         topics = st.multiselect(
-            t("topic"), labels, default=[c for c in current if c in labels], key=f"co_topics_{key}"
+            t("topic"), labels, default=[c for c in current if c in labels],
+            key=f"co_topics_{key}", format_func=ui.topic_name,
         )
         cols = st.columns(3)
         sentiment = cols[0].selectbox(
@@ -141,7 +142,7 @@ def review_section(url: str) -> None:
                             ui.fmt_dt(r["published_at"]),
                             f"{t('co.priority')} {r['priority']:.2f}",
                             t(str(r["sentiment"])),
-                            ", ".join(r["topics"]) or "—",
+                            ", ".join(ui.topic_name(x) for x in r["topics"]) or "—",
                             str(r["intent"]),
                         ]
                     )

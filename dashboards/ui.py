@@ -149,7 +149,7 @@ def filter_sidebar(url: str, show: tuple[str, ...] = ("brand", "kind", "source",
                 start, end = picked[0], picked[1]
         specs: list[tuple[str, str, list[Any], Any, list[Any]]] = [
             ("brand", "brands", list(brand_names), brand_names.get, _ints(qp.get("brand"))),
-            ("kind", "kind", list(SOURCE_KINDS), None, _strs(qp.get("kind"), SOURCE_KINDS)),
+            ("kind", "kind", list(SOURCE_KINDS), kind_name, _strs(qp.get("kind"), SOURCE_KINDS)),
             ("source", "source", list(source_names), source_names.get, _ints(qp.get("source"))),
             ("lang", "lang_filter", languages, None, _strs(qp.get("lang"), languages)),
             ("topic", "topic", list(topic_ids), topic_name, _strs(qp.get("topic"), topic_ids)),
@@ -198,6 +198,11 @@ def _topics(path: str) -> TopicSet:
 def taxonomy() -> TopicSet:
     """Topics of the active taxonomy (``nlp.taxonomy``): filter options and labels."""
     return _topics(settings().nlp.taxonomy)
+
+
+def kind_name(kind: str) -> str:
+    """A source kind in the UI language ("review_site" -> "Site d'avis"); platforms as named."""
+    return label_value("kind", kind)
 
 
 def topic_name(topic: str) -> str:
@@ -336,6 +341,56 @@ def verbatim_cards(df: pd.DataFrame, key: str = "v") -> None:
                 st.caption(escape_markdown(labels))
             if isinstance(row.url, str) and row.url.startswith(("http://", "https://")):
                 st.link_button(t("open_source"), row.url, key=f"lnk_{key}_{row.id}")
+
+
+def marked_text(value: str, topics: Any, max_chars: int = 500) -> str:
+    """Plain text with the evidence spans between ⟦ ⟧, on one line (for table cells, which
+    show text as typed: no markup, link or HTML is ever rendered)."""
+    shown = value[:max_chars]
+    out: list[str] = []
+    cursor = 0
+    for start, end, _topic in evidence_spans(topics, len(shown)):
+        out += [shown[cursor:start], "⟦", shown[start:end], "⟧"]
+        cursor = end
+    out.append(shown[cursor:])
+    text = " ".join("".join(out).split())
+    return text + ("…" if len(value) > max_chars else "")
+
+
+def label_value(prefix: str, value: Any) -> str:
+    """A stored code in the UI language (``status.new`` -> "Nouveau"), else as stored."""
+    key = f"{prefix}.{value}"
+    return t(key) if key in STRINGS else str(value)
+
+
+def verbatim_table(df: pd.DataFrame, key: str = "v") -> None:
+    """Verbatims as one dense, sortable table: date, source, brand, sentiment, topic labels,
+    text with the evidence marked ⟦ ⟧ and a link to the source (http/https only)."""
+    from dashboards.channels import icon
+
+    titles = [f"{title} — " if has_text(title) else "" for title in df["title"]]
+    table = pd.DataFrame({
+        "date": to_local(df["published_at"]).dt.tz_localize(None).to_numpy(),
+        "source": [f"{icon(str(k))} {s}".strip() for k, s in zip(df["kind"], df["source"],
+                                                                 strict=True)],
+        "brand": df["brand"].to_numpy(),
+        "sentiment": [t(str(v)) if has_text(v) else "—" for v in df["sentiment"]],
+        "topics": [topic_labels(v) for v in df["topics"]],
+        "text": [head + marked_text(str(text), topics) for head, text, topics in
+                 zip(titles, df["text"], df["topics"], strict=True)],
+        "url": [u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
+                for u in df["url"]],
+    })
+    config = st.column_config
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_verbatims", column_config={
+        "date": config.DatetimeColumn(t("date"), format="YYYY-MM-DD HH:mm"),
+        "source": config.TextColumn(t("source")),
+        "brand": config.TextColumn(t("brand")),
+        "sentiment": config.TextColumn(t("sentiment")),
+        "topics": config.TextColumn(t("topics")),
+        "text": config.TextColumn(t("text"), width="large"),
+        "url": config.LinkColumn(t("link"), display_text=t("open_source")),
+    })
 
 
 def export_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -89,3 +89,17 @@ class AccountError(ListeningError):
     """A dashboard account or sign-in is refused: unknown user, wrong password, locked, policy."""
 
     code = "L008"
+
+
+class ApiError(ListeningError):
+    """A read-API request is refused: bad token or role, bad filter or cursor, rate limit.
+
+    ``status`` is the HTTP status the API answers with; the body is
+    ``{"error": {"code", "message", "hint"}}``. The CLI raises it for bad token commands.
+    """
+
+    code = "L011"
+
+    def __init__(self, message: str, hint: str = "", status: int = 400) -> None:
+        super().__init__(message, hint)
+        self.status = status

@@ -53,11 +53,12 @@ if summary.empty:
     st.stop()
 pivot = summary.assign(sla=summary["sla"].map(sla_label)).pivot_table(
     index=["team", "priority"], columns="sla", values="n", aggfunc="sum", fill_value=0)
+pivot = pivot.rename_axis(index=[t("in.team"), t("in.priority")], columns=t("in.sla"))
 st.dataframe(pivot, width="stretch")
 
 tickets = queries.ticket_list(url, *key, now, warn_hours, limit=ui.settings().dashboard.page_size)
 listing = pd.DataFrame({
-    "#": tickets["id"], t("in.priority"): tickets["priority"], t("in.status"): tickets["status"],
+    "#": tickets["id"], t("in.priority"): tickets["priority"], t("in.status"): [ui.label_value("status", v) for v in tickets["status"]],
     t("in.sla"): tickets["sla"].map(sla_label), t("in.due"): [ui.fmt_dt(v) for v in tickets["sla_due_at"]],
     t("in.team"): tickets["team"], t("in.assigned_to"): tickets["assignee"], t("source"): tickets["source"],
     t("verbatims"): [str(v)[:120] for v in tickets["text"]],
@@ -97,7 +98,7 @@ with left, st.container(border=True):
 with right:
     st.markdown("**" + t("in.analysis") + "**")
     st.text("\n".join([
-        f"{t('in.status')}: {detail['status']}  ·  {t('in.priority')}: {detail['priority']}",
+        f"{t('in.status')}: {ui.label_value('status', detail['status'])}  ·  {t('in.priority')}: {detail['priority']}",
         f"{t('in.team')}: {detail['team']}  ·  {t('in.assigned_to')}: {detail['assignee'] or '—'}",
         f"SLA: {ui.fmt_dt(detail['sla_due_at'])}",
         f"{t('sentiment')}: {t(str(detail['sentiment'])) if detail['sentiment'] else '—'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import charts, queries, ui
@@ -35,6 +36,7 @@ with left:
     split = st.radio(t("ov.by"), ["kind", "brand"], format_func=lambda v: labels[v],
                      horizontal=True, key="ov_split")
     volume = queries.volume_by_day(url, f)
+    volume = volume.assign(kind=[ui.kind_name(v) for v in volume["kind"]])
     st.altair_chart(charts.volume_chart(volume, split, labels), width="stretch")
 with right:
     st.subheader(t("ov.net_trend"))
@@ -57,7 +59,8 @@ with left:
     if heat.empty:
         st.info(t("no_data"))
     else:
-        heat = heat.assign(sentiment=[t(str(v)) for v in heat["sentiment"]])
+        heat = heat.assign(sentiment=[t(str(v)) for v in heat["sentiment"]],
+                           topic=[ui.topic_name(v) for v in heat["topic"]])
         order = [t(v) for v in ("negative", "neutral", "positive")]
         st.altair_chart(charts.heatmap_chart(heat, labels, order), width="stretch")
 with right:
@@ -65,14 +68,22 @@ with right:
     alerts = queries.open_alerts(url)
     if not alerts.empty:
         st.caption(t("ov.alerts"))
-        shown = alerts.assign(opened_at=[ui.fmt_dt(v) for v in alerts["opened_at"]])
-        st.dataframe(shown.drop(columns=["last_seen_at"], errors="ignore"), hide_index=True)
+        st.dataframe(pd.DataFrame({
+            t("brand"): alerts["brand"], t("topic"): [ui.topic_name(v) for v in alerts["topic"]],
+            t("alert.kind"): [ui.label_value("alert", v) for v in alerts["kind"]],
+            t("alert.opened_at"): [ui.fmt_dt(v) for v in alerts["opened_at"]],
+            t("alert.recent_count"): alerts["recent_count"], t("alert.baseline"): alerts["baseline"],
+            t("alert.score"): alerts["score"],
+        }), hide_index=True, column_config={
+            t("alert.baseline"): st.column_config.NumberColumn(format="%.1f"),
+            t("alert.score"): st.column_config.NumberColumn(format="%.1f")})
     spikes = queries.topic_spikes(url, f)
     rising = spikes[(spikes["z"] >= 2) & (spikes["recent"] >= 5)] if not spikes.empty else spikes
     st.caption(t("ov.spikes_help", days=7, base=28))
     if rising.empty:
         st.success(t("ov.no_spike"))
     else:
+        rising = rising.assign(topic=[ui.topic_name(v) for v in rising["topic"]])
         st.dataframe(
             rising[["topic", "recent", "expected", "recent_negative", "z"]].rename(
                 columns={"topic": t("topic"), "recent": t("recent"), "expected": t("expected"),
@@ -83,6 +94,6 @@ with right:
         )
 
 st.subheader(t("ov.latest"))
-st.caption(t("ov.evidence"))
-latest = queries.latest_verbatims(url, f, limit=min(ui.settings().dashboard.page_size, 30))
-ui.verbatim_cards(latest, key="ov")
+st.caption(t("ov.list_help"))
+latest = queries.latest_verbatims(url, f, limit=ui.settings().dashboard.page_size)
+ui.verbatim_table(latest, key="ov")

@@ -29,7 +29,7 @@ else:
         return str(row["last_error"] or row.get("last_status") or "ok")
 
     st.dataframe(pd.DataFrame({
-        t("so.name"): health["name"], t("kind"): health["kind"], t("brand"): health["brand"],
+        t("so.name"): health["name"], t("kind"): [ui.kind_name(v) for v in health["kind"]], t("brand"): health["brand"],
         t("so.enabled"): health["enabled"].astype(bool), t("so.items"): health["items"],
         t("so.last_run"): [ui.fmt_dt(v) if v is not None else t("so.never") for v in health["last_run_at"]],
         t("so.last_status"): health.get("last_status"), t("so.new_items"): health.get("last_new"),

@@ -8,6 +8,7 @@ import sys
 import typer
 from typer.exceptions import Abort, TyperException
 
+from listening.cli import api as api_cli
 from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
 from listening.cli import label as label_cli
@@ -37,6 +38,7 @@ calibrate.register(app)
 reports_cli.register(app)
 privacy_cli.register(app)
 users_cli.register(app)
+api_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

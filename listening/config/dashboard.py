@@ -35,6 +35,14 @@ class DashboardSettings(BaseModel):
     page_size: int = Field(
         default=50, ge=5, le=1000, description="Verbatims or tickets listed per table."
     )
+    min_volume: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Fewest mentions for a Competitors cell or weekly trend point to be shown as a "
+            "figure; below it the cell is greyed with its count and the point left off the line."
+        ),
+    )
     sla_warning_hours: float = Field(
         default=4.0,
         ge=0,

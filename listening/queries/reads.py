@@ -23,7 +23,9 @@ from listening.queries.sql import (
     Where,
     day_expr,
     facts_where,
+    fts5_query,
     rollup_where,
+    text_match,
     topic_rollup_usable,
     topic_where,
 )
@@ -61,7 +63,8 @@ def write_store(database_url: str) -> Store:
 def _frame(url: str, stmt: Any, params: dict[str, Any]) -> pd.DataFrame:
     with read_store(url).engine.connect() as conn:
         result = conn.execute(stmt, params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # plain tuples: pandas probes each Row for namedtuple fields (20x slower on 25k rows)
+        return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def _dialect(url: str) -> str:
@@ -279,7 +282,8 @@ _VERBATIM_COLUMNS = (
     "d.id AS id, d.published_at AS published_at, s.name AS source, s.kind AS kind, "
     "coalesce(b.name, '-') AS brand, d.language AS language, d.title AS title, d.text AS text, "
     "d.url AS url, d.rating AS rating, a.sentiment AS sentiment, a.intent AS intent, "
-    "a.topics AS topics, rd.outcome AS routing, rd.reason AS routing_reason"
+    "a.sentiment_score AS sentiment_score, a.topics AS topics, rd.outcome AS routing, "
+    "rd.reason AS routing_reason"
 )
 
 
@@ -351,34 +355,13 @@ def topic_verbatims(url: str, f: Filters, limit: int = 50) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ explorer
-def fts5_query(query: str) -> str:
-    """User words as an FTS5 query: every word must match (a trailing * keeps prefix search)."""
-    terms = []
-    for word in query.split():
-        prefix = word.endswith("*")
-        word = word.rstrip("*").replace('"', '""')
-        if word:
-            terms.append(f'"{word}"' + ("*" if prefix else ""))
-    return " ".join(terms)
-
-
 def search(url: str, query: str, f: Filters, limit: int = 50) -> pd.DataFrame:
     """Full-text search (every word must match) with the filters; newest first."""
     f = _zoned(url, f)
     query = query.strip()
     w = facts_where(f)
-    if _dialect(url) == "postgresql":
-        if not query.replace("*", "").strip():
-            return latest_verbatims(url, f, limit)
-        w.add("f.document_id IN (SELECT d_s.id FROM documents AS d_s WHERE "
-              "to_tsvector('simple', coalesce(d_s.title, '') || ' ' || d_s.text) @@ "
-              "plainto_tsquery('simple', :q))", q=query.replace("*", " "))
-    else:
-        match = fts5_query(query)
-        if not match:
-            return latest_verbatims(url, f, limit)
-        w.add("f.document_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q)",
-              q=match)
+    if not text_match(_dialect(url), w, query):
+        return latest_verbatims(url, f, limit)
     return _verbatims_for(
         url,
         "SELECT f.document_id FROM document_facts AS f WHERE {where} "
@@ -521,4 +504,4 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
-__all__ = ["OPEN_STATUSES", "Filters", "now_utc"]
+__all__ = ["OPEN_STATUSES", "Filters", "fts5_query", "now_utc"]

@@ -205,3 +205,36 @@ def facts_where(f: Filters, alias: str = "f") -> Where:
               "WHERE t_f.topic IN :f_topics AND (t_f.published_at >= :f_start "
               f"AND t_f.published_at < :f_end{undated.replace(alias + '.', 't_f.')}))", f_topics=f.topics)
     return w
+
+
+def fts5_query(query: str) -> str:
+    """User words as an FTS5 query: every word must match (a trailing * keeps prefix search)."""
+    terms = []
+    for word in query.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*").replace('"', '""')
+        if word:
+            terms.append(f'"{word}"' + ("*" if prefix else ""))
+    return " ".join(terms)
+
+
+def text_match(dialect: str, w: Where, query: str, alias: str = "f") -> bool:
+    """Add "every word of ``query`` is in the verbatim" on document_facts ``alias`` to ``w``.
+
+    SQLite matches the FTS5 index, PostgreSQL the ``simple`` text-search expression index.
+    False (``w`` unchanged) when ``query`` holds no word.
+    """
+    query = query.strip()
+    if dialect == "postgresql":
+        if not query.replace("*", "").strip():
+            return False
+        w.add(f"{alias}.document_id IN (SELECT d_s.id FROM documents AS d_s WHERE "
+              "to_tsvector('simple', coalesce(d_s.title, '') || ' ' || d_s.text) @@ "
+              "plainto_tsquery('simple', :q))", q=query.replace("*", " "))
+        return True
+    match = fts5_query(query)
+    if not match:
+        return False
+    w.add(f"{alias}.document_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q)",
+          q=match)
+    return True

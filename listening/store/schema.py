@@ -21,6 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
+import listening.api.tokens  # noqa: F401  (the read API's tokens)
 import listening.collection.locks
 import listening.gdpr.models  # noqa: F401  (erasure records)
 import listening.routing.models  # noqa: F401  (registers the routing tables)

@@ -27,6 +27,7 @@ from listening.store import Store
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PAGES = {  # url path -> text the page must show once rendered
     "": "Vue d'ensemble",
+    "overview": "Vue d'ensemble",  # a shared link to the first page is a real path
     "inbox": "Détail du ticket",
     "competitors": "Marques × critères du parcours client",
     "explorer": "résultat(s) affiché(s)",
@@ -131,8 +132,11 @@ def test_dashboard_browser_every_page(chromium: str, dashboard_url: str, tmp_pat
             page_text = browser.text()
             assert "Traceback" not in page_text, name
             assert "Page not found" not in page_text, name
-            if path == "":
+            if path in ("", "overview"):
                 assert browser.count("[data-testid='stVegaLiteChart']") >= 3
+                assert browser.evaluate("window.location.pathname.endsWith('/overview')")
+                assert browser.evaluate("window.__xss === undefined")  # the hostile verbatim
+            if path == "explorer":
                 assert "<script>window.__xss" in page_text  # shown as text ...
                 assert browser.evaluate("window.__xss === undefined")  # ... never run
             if path == "competitors":

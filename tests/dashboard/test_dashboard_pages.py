@@ -52,8 +52,11 @@ def test_dashboard_overview_figures_and_escaped_verbatims(seeded: dict[str, Any]
     assert metrics["Verbatims"] == "80"
     assert metrics["Analysés"] == "80"
     body = texts(at)
-    assert "\\<script\\>" in body and "<script>" not in body  # shown as text, escaped
-    assert ":orange-background[" in body  # evidence highlighted
+    assert "<script>" not in body  # never rendered as markup
+    latest = at.dataframe[-1].value  # the latest verbatims: a dense table of plain text cells
+    shown = [v.replace("⟦", "").replace("⟧", "") for v in latest["text"]]
+    assert any(v.startswith("<script>window.__xss = 1</script><img") for v in shown)  # as typed
+    assert any("⟦Livraison⟧" in v for v in latest["text"])  # evidence marked
     assert "Thèmes × sentiment — Maison Lumière" in body
 
 
@@ -80,8 +83,8 @@ def test_dashboard_competitors_flags_significant_difference(seeded: dict[str, An
     at = make_app("competitors")
     no_exception(at)
     table = at.dataframe[0].value
-    assert "▲" in str(table.loc["Luminéo", "delivery"])  # rival all positive vs own all negative
-    assert "▲" not in str(table.loc["Luminéo", "price"]) and "▼" not in str(table.loc["Luminéo", "price"])
+    assert "▲" in str(table.loc["Luminéo", "Livraison"])  # rival all positive vs own all negative
+    assert "▲" not in str(table.loc["Luminéo", "Prix"]) and "▼" not in str(table.loc["Luminéo", "Prix"])
     assert "Maison Lumière" in texts(at)
 
 
