@@ -71,3 +71,9 @@ class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 
     code = "L005"
+
+
+class UnsafeTargetError(ListeningError):
+    """An outbound URL (source, feed, API, redirect, webhook) points at a refused address."""
+
+    code = "L010"

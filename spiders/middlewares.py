@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries with backoff, block detection, conditional requests."""
+"""Downloader middlewares: SSRF guard, retries with backoff, block detection, conditional
+requests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
+
+from listening.config.security import SecuritySettings
+from listening.errors import UnsafeTargetError
+from listening.netguard import check_url
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +123,29 @@ class BlockDetectionMiddleware:
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         raise IgnoreRequest(message)
+
+
+class SafeTargetMiddleware:
+    """The SSRF guard (:mod:`listening.netguard`) on every request the crawl makes: seeds,
+    links, robots.txt, sitemaps and each redirect (Scrapy's RedirectMiddleware schedules
+    the redirected request anew, so it passes here before any connection)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SafeTargetMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        listening = getattr(self.crawler.spider, "listening_settings", None)
+        security = listening.security if listening is not None else SecuritySettings()
+        try:
+            check_url(request.url, security, "crawl request to")
+        except UnsafeTargetError as exc:
+            log.warning("%s", exc)
+            raise IgnoreRequest(str(exc)) from None
+        return None
 
 
 class ConditionalRequestMiddleware:

@@ -48,6 +48,7 @@ LISTENING_RETRY_BACKOFF_S = 5.0
 HTTPERROR_ALLOWED_CODES = [304]
 
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.SafeTargetMiddleware": 50,  # first: before robots.txt and any download
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
     "spiders.middlewares.BackoffDelayMiddleware": 560,

@@ -43,6 +43,7 @@ class DashboardSettings(BaseModel):
         description="An open ticket whose SLA ends within this many hours is shown as 'at risk'.",
     )
     passwords: dict[str, str] = Field(
+        json_schema_extra={"secret": True},
         default_factory=dict,
         description=(
             "Optional login: a JSON object role -> password (roles: community, support, marketing, "
