@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import charts, queries, stats, ui
 from dashboards.sql import SENTIMENTS
+from listening.export import csv_bytes
 
 t = ui.t
 url = ui.require_store()
@@ -55,7 +56,7 @@ st.dataframe(table, width="stretch")
 
 export = matrix.drop(columns=["label", "short"]).sort_values(["topic", "brand"])
 left, right = st.columns(2)
-left.download_button(t("export_csv"), export.to_csv(index=False).encode(), "competitors.csv",
+left.download_button(t("export_csv"), csv_bytes(export), "competitors.csv",
                      "text/csv", key="co_csv")
 if charts.png_available():
     right.download_button(t("export_png"), lambda: charts.chart_png(chart) or b"", "competitors.png",
@@ -87,6 +88,6 @@ drill = queries.topic_verbatims(url, dataclasses.replace(
 if drill.empty:
     st.info(t("no_data"))
 else:
-    st.download_button(t("export_csv"), ui.export_frame(drill).to_csv(index=False).encode(),
+    st.download_button(t("export_csv"), csv_bytes(ui.export_frame(drill)),
                        "verbatims.csv", "text/csv", key="co_drill_csv")
     ui.verbatim_cards(drill, key="co")
