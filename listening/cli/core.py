@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from listening.cli.output import console, print_json
 from listening.errors import ConfigError
-from listening.secrets import is_secret, mask_setting
+from listening.secrets import is_secret, mask_setting, mask_url
 from listening.settings import effective_values, get_settings, iter_setting_fields
 from listening.store import Source, Store
 from listening.store.sources import (
@@ -126,7 +126,7 @@ def sources_list(json_out: JsonOpt = False) -> None:
                 "id": s.id,
                 "name": s.name,
                 "kind": s.kind,
-                "url": s.url,
+                "url": mask_url(s.url),
                 "brand": s.brand.name if s.brand else None,
                 "schedule_minutes": s.schedule_minutes,
                 "enabled": s.enabled,
