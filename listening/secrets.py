@@ -89,7 +89,8 @@ SECRET_KEYS = frozenset(
 
 def is_secret(field: FieldInfo) -> bool | str:
     """The field's secret marker: ``True`` (mask the value), ``"keys"`` (mask secret-named
-    keys and URL passwords inside a structure) or ``False``."""
+    keys and URL passwords inside a structure), ``"tail"`` (long tokens keep their last four
+    characters, to tell them apart) or ``False``."""
     extra = field.json_schema_extra
     if isinstance(extra, dict):
         marker = extra.get("secret", False)
@@ -101,6 +102,11 @@ def mask_setting(value: Any, marker: bool | str = True) -> Any:
     """A secret setting's value for display: strings masked, dicts/lists masked per item."""
     if marker == "keys":
         return _mask_keys(value)
+    if marker == "tail":
+        if isinstance(value, dict):
+            return {k: mask_setting(v, "tail") for k, v in value.items()}
+        text = "" if value is None else str(value)
+        return f"…{text[-4:]}" if len(text) > 12 else (MASK if text else "")
     if isinstance(value, dict):
         return {k: mask_setting(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -132,6 +133,7 @@ class SafeTargetMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.verdicts: dict[tuple[str, str, int | None], str | None] = {}  # per crawl
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetMiddleware:
@@ -140,11 +142,21 @@ class SafeTargetMiddleware:
     def process_request(self, request: Request) -> None:
         listening = getattr(self.crawler.spider, "listening_settings", None)
         security = listening.security if listening is not None else SecuritySettings()
+        parts = urlsplit(request.url)
         try:
-            check_url(request.url, security, "crawl request to")
-        except UnsafeTargetError as exc:
-            log.warning("%s", exc)
-            raise IgnoreRequest(str(exc)) from None
+            key = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+        except ValueError:
+            key = (parts.scheme.lower(), parts.netloc, None)
+        if key not in self.verdicts:  # one DNS look-up per host and crawl, not per page
+            try:
+                check_url(request.url, security, "crawl request to")
+                self.verdicts[key] = None
+            except UnsafeTargetError as exc:
+                self.verdicts[key] = str(exc)
+        refused = self.verdicts[key]
+        if refused is not None:
+            log.warning("%s", refused)
+            raise IgnoreRequest(refused)
         return None
 
 

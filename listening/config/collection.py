@@ -63,7 +63,7 @@ class CollectionSettings(BaseModel):
     )
     # --- channels: social networks, app stores, review platforms (listening.collection.channels) ---
     channel_tokens: dict[str, str] = Field(
-        json_schema_extra={"secret": True},
+        json_schema_extra={"secret": "tail"},
         default_factory=dict,
         description='Token or API key per channel kind ({"youtube": "KEY", "x": "BEARER"}), '
         "used when a source has no 'token' of its own. Never printed unmasked.",

@@ -55,6 +55,7 @@ def test_secrets_absent_from_config_show_json(monkeypatch: pytest.MonkeyPatch) -
     assert values["routing.targets"]["ops"]["kind"] == "webhook"  # structure kept
     assert values["routing.targets"]["ops"]["url"] == "https://u:****@hooks.example/x"
     assert values["dashboard.passwords"] == {"admin": "********"}
+    assert values["collection.channel_tokens"] == {"youtube": "…ghij"}  # tells tokens apart
     # the table form too
     table = runner.invoke(app, ["config", "show"])
     assert table.exit_code == 0 and "S3cret" not in table.output

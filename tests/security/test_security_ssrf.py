@@ -181,7 +181,7 @@ def test_ssrf_redirect_to_private_refused_in_crawl(
             session.flush()
             session.expunge(source)
         result = run_crawl(settings, source)
-    assert "/thread.html" in hits
+    assert "/thread.html" in hits, result
     errors = " ".join(result["errors"])
     assert "127.0.0.1 is a loopback address" in errors, result
     assert listener.connections == []
