@@ -3,6 +3,7 @@ refused before any connection (a local TCP listener must see nothing)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import tcp_listener
+from sqlalchemy import select
 
 from listening.collection.channels.collector import make_client as api_client
 from listening.collection.feeds import fetch_feed
@@ -205,3 +207,46 @@ def test_ssrf_settings_allow_explicitly() -> None:
         check_url("http://mixed.example/", resolver=lambda _h, _p: ["93.184.216.34", "10.9.9.9"])
     check_url("https://93.184.216.34/")
     assert address_class(__import__("ipaddress").ip_address("8.8.8.8")) is None
+
+
+def test_ssrf_outbox_dead_letters_a_private_webhook(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from listening.routing.models import Notification
+    from listening.routing.outbox import deliver_pending, enqueue
+
+    with tcp_listener() as listener:
+        monkeypatch.setenv(
+            "LISTENING_ROUTING__TARGETS",
+            json.dumps({"lan": {"kind": "webhook", "url": f"http://127.0.0.1:{listener.port}/h"}}),
+        )
+        get_settings.cache_clear()
+        with sqlite_store.session() as session:
+            enqueue(
+                session,
+                event="ticket.created",
+                key_base="t1",
+                targets=["lan"],
+                payload={"event": "ticket.created", "summary": "x"},
+            )
+        out = deliver_pending(sqlite_store, get_settings())
+        with sqlite_store.session() as session:
+            row = session.scalars(select(Notification)).one()
+            status, error = row.status, row.last_error
+    assert out["sent"] == 0 and out["dead"] == 1, out
+    assert status == "dead" and "127.0.0.1 is a loopback address" in str(error)
+    assert listener.connections == []
+
+
+def test_ssrf_cli_sources_add_one_clear_line() -> None:
+    from typer.testing import CliRunner
+
+    from listening.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    res = runner.invoke(
+        app, ["sources", "add", "meta", "--kind", "blog", "--url", "http://169.254.169.254/x"]
+    )
+    assert res.exit_code != 0
+    assert "L010" in str(res.exception) and "cloud metadata" in str(res.exception)
