@@ -13,9 +13,10 @@ Wiring: :func:`httpx_event_hooks` for httpx clients (the request hook runs befor
 request, redirects included), ``spiders.middlewares.SafeTargetMiddleware`` for Scrapy
 (redirected requests pass through the downloader middlewares again).
 
-Known limit: the address is checked, then the HTTP client resolves the name again to
-connect; a DNS server answering differently within that window (DNS rebinding) is not
-caught. docs/SECURITY.md.
+Known limit: for httpx clients the address is checked, then the client resolves the name
+again to connect; a DNS server answering differently within that window (DNS rebinding) is
+not caught there (crawls are: ``spiders.resolver.SafeResolver`` checks the address Scrapy
+connects to). docs/SECURITY.md.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]).split("%")[0] for info in infos})
 
 
-def _host_allowed(host: str, allowed: list[str]) -> bool:
+def host_allowed(host: str, allowed: list[str]) -> bool:
     for entry in allowed:
         if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
             return True
@@ -112,7 +113,7 @@ def check_url(
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         raise UnsafeTargetError(f"{what} {mask_url(url)} has no host", "give an absolute URL")
-    if _host_allowed(host, sec.allowed_hosts):
+    if host_allowed(host, sec.allowed_hosts):
         return
     if host in METADATA_HOSTS:
         raise _refuse(what, url, f"{host} is a cloud metadata endpoint", host, metadata=True)

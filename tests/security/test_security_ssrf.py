@@ -183,7 +183,7 @@ def test_ssrf_redirect_to_private_refused_in_crawl(
             session.flush()
             session.expunge(source)
         result = run_crawl(settings, source)
-    assert "/thread.html" in hits, result
+    assert "/thread.html" in hits, result["errors"]
     errors = " ".join(result["errors"])
     assert "127.0.0.1 is a loopback address" in errors, result
     assert listener.connections == []
@@ -250,3 +250,29 @@ def test_ssrf_cli_sources_add_one_clear_line() -> None:
     )
     assert res.exit_code != 0
     assert "L010" in str(res.exception) and "cloud metadata" in str(res.exception)
+
+
+def test_ssrf_crawl_resolver_refuses_internal_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connection-time check (DNS rebinding): the crawl's resolver refuses an internal answer."""
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+    from twisted.internet import reactor
+    from twisted.internet.error import DNSLookupError
+
+    from spiders import settings as spider_settings
+    from spiders.resolver import SafeResolver
+
+    assert spider_settings.DNS_RESOLVER == "spiders.resolver.SafeResolver"
+    crawler = get_crawler(settings_dict={"DNSCACHE_ENABLED": False})
+    resolver = SafeResolver.from_crawler(crawler, reactor)  # type: ignore[arg-type]
+    # the resolver is installed by the crawler process, whose crawlers hold the spider
+    spider = SimpleNamespace(
+        listening_settings=load_settings(security={"allowed_hosts": ["intranet.example"]})
+    )
+    resolver.crawler = SimpleNamespace(crawlers=[SimpleNamespace(spider=spider)])
+    assert resolver.check("93.184.216.34", "shop.example") == "93.184.216.34"
+    assert resolver.check("10.0.0.8", "intranet.example") == "10.0.0.8"
+    for address in ("127.0.0.1", "10.0.0.8", "169.254.169.254"):
+        with pytest.raises(DNSLookupError, match="SSRF guard"):
+            resolver.check(address, "rebind.example")
