@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import tempfile
 import threading
@@ -21,6 +22,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+# the bench serves its targets on 127.0.0.1: allow private targets (SSRF guard) explicitly
+os.environ.setdefault("LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS", "true")
 
 WORDS = [
     "livraison",

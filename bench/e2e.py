@@ -153,6 +153,7 @@ def main() -> int:
         "LISTENING_CONFIG": str(work / "absent.toml"),
         "LISTENING_DATABASE_URL": f"sqlite:///{work / 'e2e.db'}",
         "LISTENING_DATA_DIR": str(work / "data"),
+        "LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS": "true",  # feed and receiver on 127.0.0.1
         "LISTENING_COLLECTION__SERVE_POLL_SECONDS": str(args.poll_seconds),
         "LISTENING_ROUTING__TARGETS": json.dumps({"bench": {"kind": "webhook", "url": receiver.url}}),
         "LISTENING_ROUTING__TEAM_TARGETS": json.dumps({t: ["bench"] for t in teams}),

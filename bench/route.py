@@ -34,6 +34,9 @@ from listening.settings import load_settings
 from listening.store import Store
 from listening.store.models import Analysis, Brand, Document, Source, utcnow
 
+# the bench serves its targets on 127.0.0.1: allow private targets (SSRF guard) explicitly
+os.environ.setdefault("LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS", "true")
+
 PG_URL = os.environ.get("LISTENING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

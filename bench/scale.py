@@ -129,6 +129,7 @@ def env_for(url: str, data_dir: Path, broker: str, prefix: str, concurrency: int
         LISTENING_CONFIG=str(data_dir / "absent.toml"),
         LISTENING_DATABASE_URL=url,
         LISTENING_DATA_DIR=str(data_dir),
+        LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS="true",  # local servers on 127.0.0.1
         LISTENING_LOG_LEVEL="WARNING",
         LISTENING_WORKERS__BROKER_URL=broker,
         LISTENING_WORKERS__QUEUE_PREFIX=prefix,

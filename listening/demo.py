@@ -34,6 +34,8 @@ def use_workspace(workspace: Path) -> None:
     os.environ["LISTENING_DATA_DIR"] = str((workspace / "data").resolve())
     # the sample site is served by this process on 127.0.0.1: no need to pace requests to it
     os.environ.setdefault("LISTENING_COLLECTION__CRAWL_DOWNLOAD_DELAY_S", "0.05")
+    # ... and 127.0.0.1 is a private target, refused by default (SSRF guard): allow it here
+    os.environ.setdefault("LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS", "true")
     # the sample verbatims are dated November 2026 and only grow older: the demo tickets
     # them whatever their age (a real store keeps the 14-day limit on backlog)
     os.environ.setdefault("LISTENING_ROUTING__TICKET_MAX_AGE_DAYS", "0")

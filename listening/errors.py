@@ -103,3 +103,9 @@ class ApiError(ListeningError):
     def __init__(self, message: str, hint: str = "", status: int = 400) -> None:
         super().__init__(message, hint)
         self.status = status
+
+
+class UnsafeTargetError(ListeningError):
+    """An outbound URL (source, feed, API, redirect, webhook) points at a refused address."""
+
+    code = "L010"

@@ -36,6 +36,7 @@ from listening.config.routing import RoutingSettings
 from listening.config.security import SecuritySettings
 from listening.config.workers import WorkersSettings
 from listening.errors import ConfigError
+from listening.secrets import FileSecretsSource
 
 ENV_PREFIX = "LISTENING_"
 CONFIG_FILE_ENV = "LISTENING_CONFIG"
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///data/listening.db",
+        json_schema_extra={"secret": True},
         description=(
             "SQLAlchemy URL of the store. SQLite by default; for a team use "
             "postgresql+psycopg://user@host:5432/dbname (install the 'postgres' extra)."
@@ -125,6 +127,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (
             init_settings,
+            FileSecretsSource(settings_cls, ENV_PREFIX),  # LISTENING_<NAME>_FILE=/run/secrets/x
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
         )
@@ -148,6 +151,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation errors into one clear :class:`ConfigError`."""
     try:
         return Settings(**overrides)
+    except ConfigError:
+        raise
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -178,7 +178,7 @@ def calibrate_from_ratings(settings: Settings, ratings_file: Path | None,
         head.meta.update({"version": f"sentiment-ratings-{variant[0]}",
                           "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
                           "encoder": feat.encoder.fingerprint(), "rated_reviews": len(rows)})
-        path = (out or models_dir(settings)) / "sentiment.joblib"
+        path = (out or models_dir(settings)) / "sentiment.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         head.save(path)
         result.update({"saved": True, "path": str(path)})

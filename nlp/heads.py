@@ -1,24 +1,23 @@
-"""Small scikit-learn heads on sentence embeddings, saved with joblib in ``nlp/models/``
-(as the numpy forms of :mod:`nlp.linear`, so applying them needs no scikit-learn).
+"""Small scikit-learn heads on sentence embeddings, saved data-only in ``nlp/models/`` as
+``NAME.npz`` + ``NAME.json`` (the numpy forms of :mod:`nlp.linear`, so applying them needs
+no scikit-learn, and loading them never unpickles: :mod:`nlp.head_files`).
 
 A :class:`Head` is single-label (sentiment, intent) or multi-label (topics, urgency) with
-per-label decision thresholds. Its ``digest`` (hash of the saved file) enters the
+per-label decision thresholds. Its ``digest`` (hash of the saved content) enters the
 analysis ``model_version``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from listening.errors import AnalysisError
-from nlp.linear import plain
+from nlp.head_files import load_head_payload, save_head_payload
 
 _QUESTION = re.compile(
     r"\?|^\s*(est-ce|comment|pourquoi|quand|combien|où|quel|quelle|how|why|when|where|what|"
@@ -92,35 +91,20 @@ class Head:
         return np.stack(cols, axis=1).astype(np.float32)
 
     def save(self, path: Path) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write ``NAME.json`` + ``NAME.npz`` beside ``path`` (its suffix is ignored)."""
         payload = {k: getattr(self, k) for k in
-                   ("name", "labels", "multilabel", "thresholds", "lexical", "meta")}
-        # inference-only numpy forms: loading a head must not import scikit-learn
-        payload["models"] = [plain(m) for m in self.models]
-        payload["vectorizer"] = plain(self.vectorizer)
-        joblib.dump(payload, path, compress=3)
-        self.digest = file_digest(path)
+                   ("name", "labels", "multilabel", "thresholds", "lexical", "meta", "models",
+                    "vectorizer")}
+        _, self.digest = save_head_payload(payload, path)
         return self.digest
 
     @classmethod
     def load(cls, path: Path) -> Head:
-        if not path.is_file():
-            raise AnalysisError(
-                f"model file {path} is missing",
-                "run `listening train topics|sentiment|intent|urgency` or set "
-                "LISTENING_NLP__MODELS_DIR to the folder holding the shipped models",
-            )
-        try:
-            payload = joblib.load(path)
-        except Exception as exc:
-            raise AnalysisError(f"cannot read model {path}: {exc}", "retrain it with `listening train`") from None
+        """Read a data-only head (``NAME.json``/``NAME.npz``); pickles are refused."""
+        payload, digest = load_head_payload(path)
         head = cls(**payload)
-        head.digest = file_digest(path)
+        head.digest = digest
         return head
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def train_single(name: str, x: np.ndarray, y: list[str], labels: list[str], c: float = 2.0,

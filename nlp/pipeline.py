@@ -72,9 +72,15 @@ def models_dir(settings: Settings) -> Path:
 
 
 def head_path(settings: Settings, name: str) -> Path:
-    """The user's retrained head when present, else the shipped one."""
-    user = models_dir(settings) / f"{name}.joblib"
-    return user if user.is_file() else SHIPPED_MODELS / f"{name}.joblib"
+    """The user's retrained head (``NAME.json`` + ``NAME.npz``) when present, else the shipped
+    one. A user's old pickled head (``NAME.joblib``) is returned as is, so that loading it
+    refuses with the conversion command instead of silently using the shipped head."""
+    folder = models_dir(settings)
+    user = folder / f"{name}.json"
+    if user.is_file():
+        return user
+    legacy = folder / f"{name}.joblib"
+    return legacy if legacy.is_file() else SHIPPED_MODELS / f"{name}.json"
 
 
 def make_encoder(settings: Settings, cache: bool = False, **options: Any) -> Encoder:

@@ -92,7 +92,7 @@ def write_card(path: Path, head: Head, title: str, data: list[str], metrics: dic
         "",
         title,
         "",
-        f"- Version: `{head.meta.get('version')}` (file digest `{head.digest}`), trained "
+        f"- Version: `{head.meta.get('version')}` (content digest `{head.digest}`), trained "
         f"{head.meta.get('trained_at')}",
         f"- Labels: {', '.join(head.labels)}",
         "- Architecture: logistic regression (scikit-learn) over multilingual-e5-small "
@@ -121,7 +121,7 @@ def _finish(head: Head, out_dir: Path, featurizer: Featurizer, counts: dict[str,
     head.meta.update({"version": f"{head.name}-{datetime.now(UTC):%Y%m%d}",
                       "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
                       "encoder": featurizer.encoder.fingerprint(), "counts": counts})
-    path = out_dir / f"{head.name}.joblib"
+    path = out_dir / f"{head.name}.json"
     head.save(path)
     return path
 

@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries with backoff, block detection, conditional requests."""
+"""Downloader middlewares: SSRF guard, retries with backoff, block detection, conditional
+requests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -13,6 +15,10 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
+
+from listening.config.security import SecuritySettings
+from listening.errors import UnsafeTargetError
+from listening.netguard import check_url
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +124,40 @@ class BlockDetectionMiddleware:
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         raise IgnoreRequest(message)
+
+
+class SafeTargetMiddleware:
+    """The SSRF guard (:mod:`listening.netguard`) on every request the crawl makes: seeds,
+    links, robots.txt, sitemaps and each redirect (Scrapy's RedirectMiddleware schedules
+    the redirected request anew, so it passes here before any connection)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.verdicts: dict[tuple[str, str, int | None], str | None] = {}  # per crawl
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SafeTargetMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        listening = getattr(self.crawler.spider, "listening_settings", None)
+        security = listening.security if listening is not None else SecuritySettings()
+        parts = urlsplit(request.url)
+        try:
+            key = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+        except ValueError:
+            key = (parts.scheme.lower(), parts.netloc, None)
+        if key not in self.verdicts:  # one DNS look-up per host and crawl, not per page
+            try:
+                check_url(request.url, security, "crawl request to")
+                self.verdicts[key] = None
+            except UnsafeTargetError as exc:
+                self.verdicts[key] = str(exc)
+        refused = self.verdicts[key]
+        if refused is not None:
+            log.warning("%s", refused)
+            raise IgnoreRequest(refused)
+        return None
 
 
 class ConditionalRequestMiddleware:

@@ -47,7 +47,11 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 LISTENING_RETRY_BACKOFF_S = 5.0
 HTTPERROR_ALLOWED_CODES = [304]
 
+# the SSRF guard again at connection time, on the address actually used (docs/SECURITY.md)
+DNS_RESOLVER = "spiders.resolver.SafeResolver"
+
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.SafeTargetMiddleware": 50,  # first: before robots.txt and any download
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
     "spiders.middlewares.BackoffDelayMiddleware": 560,

@@ -40,6 +40,9 @@ def _clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     monkeypatch.setenv("LISTENING_CONFIG", str(tmp_path / "absent-listening.toml"))
     monkeypatch.setenv("LISTENING_DATABASE_URL", f"sqlite:///{tmp_path / 'listening.db'}")
     monkeypatch.setenv("LISTENING_DATA_DIR", str(tmp_path / "data"))
+    # tests serve sites, feeds, APIs and webhook receivers on 127.0.0.1: allow private
+    # targets explicitly (the default refuses them; tests/security/ unsets this)
+    monkeypatch.setenv("LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS", "true")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

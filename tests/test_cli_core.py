@@ -110,7 +110,7 @@ def test_cli_commands_before_init_say_run_init() -> None:
     assert "listening init" in str(result.exception)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl", "parquet"])
 def test_cli_export_formats(tmp_path: Path, fmt: str) -> None:
     invoke("init")
     invoke("sources", "add", "avis", "--kind", "review_site", "--url", "https://example.org/a")
@@ -128,6 +128,7 @@ def test_cli_export_formats(tmp_path: Path, fmt: str) -> None:
     assert last_json(result.output) == {"rows": 2, "path": str(out), "format": fmt}
     frame = {
         "csv": pd.read_csv,
+        "xlsx": pd.read_excel,
         "jsonl": lambda p: pd.read_json(p, lines=True),
         "parquet": pd.read_parquet,
     }[fmt](out)

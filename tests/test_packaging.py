@@ -66,14 +66,11 @@ def test_non_editable_install_ships_the_heads_and_analyses(tmp_path: Path) -> No
         timeout=600,
     )
     assert install.returncode == 0, install.stderr[-3000:]
-    heads = sorted(p.name for p in Path(site, "nlp", "models").glob("*.joblib"))
-    assert heads == [
-        "aspect_sentiment.joblib",
-        "intent.joblib",
-        "sentiment.joblib",
-        "topics.joblib",
-        "urgency.joblib",
-    ]
+    models = Path(site, "nlp", "models")
+    names = ["aspect_sentiment", "intent", "sentiment", "topics", "urgency"]
+    assert sorted(p.stem for p in models.glob("*.npz")) == names
+    assert {f"{n}.json" for n in names} | {"calibration.json"} <= {p.name for p in models.glob("*.json")}
+    assert not list(models.glob("*.joblib"))  # data-only heads: no pickle ships
     probe = (
         "import json, nlp, nlp.pipeline as p; "
         "print(json.dumps({'nlp': nlp.__file__, 'shipped': str(p.SHIPPED_MODELS)}))"

@@ -7,6 +7,7 @@ import dataclasses
 import streamlit as st
 
 from dashboards import charts, queries, ui
+from listening.export import csv_bytes
 from listening.queries import stats
 from listening.queries.sql import SENTIMENTS
 
@@ -73,7 +74,7 @@ st.dataframe(table, width="stretch")
 
 export = matrix.drop(columns=["label", "short", "topic_axis"]).sort_values(["topic", "brand"])
 left, right = st.columns(2)
-left.download_button(t("export_csv"), export.to_csv(index=False).encode(), "competitors.csv",
+left.download_button(t("export_csv"), csv_bytes(export), "competitors.csv",
                      "text/csv", key="co_csv")
 if charts.png_available():
     right.download_button(t("export_png"), lambda: charts.chart_png(chart) or b"", "competitors.png",
@@ -108,6 +109,6 @@ drill = queries.topic_verbatims(url, dataclasses.replace(
 if drill.empty:
     st.info(t("no_data"))
 else:
-    st.download_button(t("export_csv"), ui.export_frame(drill).to_csv(index=False).encode(),
+    st.download_button(t("export_csv"), csv_bytes(ui.export_frame(drill)),
                        "verbatims.csv", "text/csv", key="co_drill_csv")
     ui.verbatim_table(drill, key="co")

@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from dashboards import corrections, queries, ui
+from listening.export import csv_bytes
 
 t = ui.t
 url = ui.require_store()
@@ -25,7 +26,7 @@ if results.empty:
     st.info(t("no_data") if queries.has_documents(url) else t("empty_store"))
     st.stop()
 st.caption(t("ex.results", n=len(results)))
-st.download_button(t("export_csv"), ui.export_frame(results).to_csv(index=False).encode(),
+st.download_button(t("export_csv"), csv_bytes(ui.export_frame(results)),
                    "search.csv", "text/csv", key="ex_csv")
 
 

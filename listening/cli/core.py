@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from listening.cli.output import console, print_json
 from listening.errors import ConfigError
+from listening.secrets import is_secret, mask_setting, mask_url
 from listening.settings import effective_values, get_settings, iter_setting_fields
 from listening.store import Source, Store
 from listening.store.sources import (
@@ -23,7 +24,6 @@ from listening.store.sources import (
     load_sources_file,
     remove_source,
 )
-from listening.workers.queues import mask_url
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
 
@@ -66,13 +66,11 @@ def init(json_out: JsonOpt = False) -> None:
 @config_app.command("show")
 def config_show(json_out: JsonOpt = False) -> None:
     """Print every setting with its effective value and environment variable."""
-    from listening.collection.channels.base import mask
-
     values = effective_values(get_settings())
-    for key in ("database_url", "workers.broker_url"):  # never print a password
-        values[key] = mask_url(str(values[key]))
-    tokens = values.get("collection.channel_tokens") or {}
-    values["collection.channel_tokens"] = {kind: mask(v) for kind, v in tokens.items()}
+    for dotted, _env, field in iter_setting_fields():  # never print a secret (SECURITY.md)
+        marker = is_secret(field)
+        if marker:
+            values[dotted] = mask_setting(values[dotted], marker)
     if json_out:
         print_json(values)
         return
@@ -136,7 +134,7 @@ def sources_list(json_out: JsonOpt = False) -> None:
                 "id": s.id,
                 "name": s.name,
                 "kind": s.kind,
-                "url": s.url,
+                "url": mask_url(s.url),
                 "brand": s.brand.name if s.brand else None,
                 "schedule_minutes": s.schedule_minutes,
                 "enabled": s.enabled,
@@ -199,6 +197,7 @@ def sources_import(
 
 class ExportFormat(StrEnum):
     csv = "csv"
+    xlsx = "xlsx"
     jsonl = "jsonl"
     parquet = "parquet"
 
@@ -206,7 +205,7 @@ class ExportFormat(StrEnum):
 def export(
     output: Annotated[Path, typer.Argument(help="File to write.")],
     format: Annotated[
-        ExportFormat, typer.Option("--format", help="csv, jsonl or parquet.")
+        ExportFormat, typer.Option("--format", help="csv, xlsx, jsonl or parquet.")
     ] = ExportFormat.csv,
     json_out: JsonOpt = False,
 ) -> None:

@@ -351,7 +351,8 @@ def train_all_cmd(out: OutOpt = None, corrections: CorrectionsOpt = None,
     _report(result, json_out, "Training metrics")
 
 
-models_app = typer.Typer(help="Local model files (ONNX and transformers runtimes).", no_args_is_help=True)
+models_app = typer.Typer(help="Local model files (heads, ONNX and transformers runtimes).",
+                         no_args_is_help=True)
 
 
 @models_app.command("export-onnx")
@@ -397,6 +398,26 @@ def export_e5_cmd(
         console.print(f"e5-small ({result['source']}) → {result['path']}: {state}.")
     else:
         print_json(result)
+
+
+@models_app.command("convert")
+def convert_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder holding old pickled heads (*.joblib).")],
+    remove: Annotated[bool, typer.Option("--remove", help="Delete each pickle once converted.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Convert old pickled heads to data-only NAME.npz + NAME.json. This runs each pickle once:
+    use it only on files you trust (your own training output, a release's shipped heads)."""
+    from nlp.head_files import convert_folder
+
+    done = convert_folder(folder, remove=remove)
+    if json_out:
+        print_json({"converted": done})
+        return
+    for row in done:
+        console.print(f"{row['from']} → {row['to']} + .npz (digest {row['digest']})"
+                      + (", pickle removed" if row["removed"] else ""))
+    console.print(f"Converted {len(done)} head(s)." if done else f"No pickled head in {folder}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,7 @@ from listening.collection import SourceBlockedError
 from listening.collection.ingest import IngestResult, ingest
 from listening.collection.normalize import clean_line, clean_text, parse_date
 from listening.errors import CollectionError
+from listening.netguard import httpx_event_hooks
 from listening.settings import Settings
 from listening.store import Source, Store
 from listening.store.documents import DocumentIn
@@ -184,6 +185,7 @@ def make_client(settings: Settings) -> httpx.Client:
         timeout=httpx.Timeout(cfg.feed_timeout_s),
         follow_redirects=True,
         max_redirects=5,
+        event_hooks=httpx_event_hooks(settings.security, "feed URL"),  # redirects included
         headers={
             "User-Agent": cfg.feed_user_agent,
             "Accept": "application/rss+xml, "

@@ -13,6 +13,7 @@ class CollectionSettings(BaseModel):
         description="ISO 639-1 codes the language detector may answer; anything else is 'und'.",
     )
     author_salt: str = Field(
+        json_schema_extra={"secret": True},
         default="change-me",
         description="Secret salt for author pseudonyms; set your own so pseudonyms cannot be reversed.",
     )
@@ -62,6 +63,7 @@ class CollectionSettings(BaseModel):
     )
     # --- channels: social networks, app stores, review platforms (listening.collection.channels) ---
     channel_tokens: dict[str, str] = Field(
+        json_schema_extra={"secret": "tail"},
         default_factory=dict,
         description='Token or API key per channel kind ({"youtube": "KEY", "x": "BEARER"}), '
         "used when a source has no 'token' of its own. Never printed unmasked.",

@@ -49,6 +49,7 @@ class DashboardSettings(BaseModel):
         description="An open ticket whose SLA ends within this many hours is shown as 'at risk'.",
     )
     passwords: dict[str, str] = Field(
+        json_schema_extra={"secret": True},
         default_factory=dict,
         description=(
             "Removed: the shared per-role passwords are refused (a value is an error). Create "

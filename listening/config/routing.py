@@ -56,6 +56,7 @@ class RoutingSettings(BaseModel):
         default=168.0, gt=0, description="Time to first answer of a P4 ticket, in hours."
     )
     targets: dict[str, dict[str, Any]] = Field(
+        json_schema_extra={"secret": "keys"},
         default_factory=dict,
         description=(
             'Notification targets by name, e.g. {"ops": {"kind": "webhook", "url": "https://..."}}; '
@@ -67,6 +68,7 @@ class RoutingSettings(BaseModel):
         description='Targets notified for every ticket of a team, e.g. {"logistics": ["ops"]}.',
     )
     webhook_secret: str = Field(
+        json_schema_extra={"secret": True},
         default="",
         description="Default HMAC-SHA256 secret signing webhook bodies (a target's own 'secret' wins).",
     )
@@ -89,7 +91,9 @@ class RoutingSettings(BaseModel):
     smtp_host: str = Field(default="localhost", description="SMTP server for email targets.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
     smtp_user: str = Field(default="", description="SMTP login (empty: no authentication).")
-    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_password: str = Field(
+        default="", description="SMTP password.", json_schema_extra={"secret": True}
+    )
     smtp_starttls: bool = Field(
         default=False, description="Upgrade the SMTP connection with STARTTLS."
     )

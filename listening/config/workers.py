@@ -11,6 +11,7 @@ class WorkersSettings(BaseModel):
     """``LISTENING_WORKERS__*``: Celery workers sharing a PostgreSQL store (optional)."""
 
     broker_url: str = Field(
+        json_schema_extra={"secret": True},
         default="redis://127.0.0.1:6379/0",
         description=(
             "Celery broker of `listening worker` / `listening scheduler`: redis://host:6379/0 or "

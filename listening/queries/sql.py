@@ -210,6 +210,8 @@ def facts_where(f: Filters, alias: str = "f") -> Where:
 def fts5_query(query: str) -> str:
     """User words as an FTS5 query: every word must match (a trailing * keeps prefix search)."""
     terms = []
+    # control characters (NUL ends an SQLite string: "unterminated string") are never words
+    query = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query)
     for word in query.split():
         prefix = word.endswith("*")
         word = word.rstrip("*").replace('"', '""')

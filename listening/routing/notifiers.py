@@ -30,7 +30,11 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from listening.config.routing import RoutingSettings
-from listening.errors import RoutingError
+from listening.config.security import SecuritySettings
+from listening.errors import RoutingError, UnsafeTargetError
+from listening.netguard import check_url
+from listening.secrets import mask_url
+from listening.settings import get_settings
 
 TARGET_KINDS: tuple[str, ...] = ("webhook", "slack", "email", "zendesk", "freshdesk")
 SIGNATURE_HEADER = "X-Listening-Signature"
@@ -243,10 +247,13 @@ def deliver(
     key: str,
     routing: RoutingSettings,
     client: httpx.Client | None = None,
+    security: SecuritySettings | None = None,
 ) -> DeliveryResult:
     """Send one notification; never raises for delivery problems.
 
-    Pass a ``client`` to reuse connections (and TLS setup) across notifications.
+    Pass a ``client`` to reuse connections (and TLS setup) across notifications. The target
+    URL passes the SSRF guard (``security``, default: the current settings) first; a refused
+    target is not retried.
     """
     try:
         body = build_body(name, cfg, payload)
@@ -266,17 +273,20 @@ def deliver(
     if secret:
         headers[SIGNATURE_HEADER] = sign(secret, data, int(time.time()))
     try:
+        check_url(cfg.url, security or get_settings().security, f"target {name!r}:")
         poster = client.post if client is not None else httpx.post
         response = poster(cfg.url, content=data, headers=headers, timeout=routing.delivery_timeout_seconds)
+    except UnsafeTargetError as exc:
+        return DeliveryResult(False, False, None, f"{exc.message} ({exc.hint})")
     except httpx.TimeoutException:
         return DeliveryResult(False, True, None, f"timeout after {routing.delivery_timeout_seconds:g} s")
     except httpx.HTTPError as exc:
-        return DeliveryResult(False, True, None, f"cannot reach {cfg.url}: {exc.__class__.__name__}: {exc}")
+        return DeliveryResult(False, True, None, f"cannot reach {mask_url(cfg.url)}: {exc.__class__.__name__}: {exc}")
     status = response.status_code
     if 200 <= status < 300:
         return DeliveryResult(True, False, status)
     snippet = " ".join(response.text.split())[:200]
-    error = f"HTTP {status} from {cfg.url}: {snippet}"
+    error = f"HTTP {status} from {mask_url(cfg.url)}: {snippet}"
     retry = status >= 500 or status in RETRYABLE_STATUS
     if not retry:
         error += " (not retried: fix the target URL, credentials or template, then `listening notify --retry-dead`)"

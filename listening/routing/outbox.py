@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from listening.netguard import httpx_event_hooks
 from listening.routing.locking import is_postgres, take_write_lock
 from listening.routing.models import Notification
 from listening.routing.notifiers import DeliveryResult, TargetConfig, deliver, parse_targets
@@ -131,14 +132,16 @@ def _deliver_target(
     """Deliver ``rows`` of one target in order; after a retryable failure defer the rest."""
     results: list[tuple[int, DeliveryResult | None]] = []
     down = False
-    with httpx.Client() as client:  # one connection pool per target and pass
+    hooks = httpx_event_hooks(settings.security, f"target {name!r}:")
+    with httpx.Client(event_hooks=hooks) as client:  # one connection pool per target and pass
         for row in rows:
             if cfg is None:
                 results.append((row.id, DeliveryResult(False, False, None, f"target {name!r} is not configured")))
             elif down:
                 results.append((row.id, None))  # deferred: not an attempt
             else:
-                result = deliver(name, cfg, row.payload, row.idempotency_key, settings.routing, client)
+                result = deliver(name, cfg, row.payload, row.idempotency_key, settings.routing, client,
+                                 security=settings.security)
                 results.append((row.id, result))
                 down = not result.ok and result.retry
     return results

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listening.errors import SourceError
+from listening.netguard import check_url
+from listening.settings import get_settings
 from listening.store.models import SOURCE_KINDS, Brand, Source
 
 FILE_KINDS = ("survey", "email")  # imported from files: the URL may be a path
@@ -54,6 +56,7 @@ class SourceSpec(BaseModel):
                 f"source {self.name!r}: bad URL {self.url!r}",
                 "give an absolute http:// or https:// URL",
             )
+        check_url(self.url, get_settings().security, f"source {self.name!r}: URL")
 
 
 class SourcesFile(BaseModel):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from listening.config.workers import QUEUE_KINDS
 from listening.errors import WorkerError
+from listening.secrets import mask_url  # noqa: F401  (re-exported: workers, CLI)
 from listening.settings import Settings
 
 BROKER_SETTING = "LISTENING_WORKERS__BROKER_URL"
@@ -32,21 +31,6 @@ def parse_queues(value: str | None) -> list[str]:
             f"valid queues: {', '.join(QUEUE_KINDS)} (comma-separated, e.g. --queues analyze,route)",
         )
     return list(dict.fromkeys(kinds))
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for display and logs)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 def require_postgres(settings: Settings) -> None:

@@ -59,7 +59,7 @@ def test_dashboard_sources_proposes_rating_calibration_and_applies_on_click(
     monkeypatch.setenv("LISTENING_NLP__CALIBRATION_RATINGS_ONLY", "true")
     monkeypatch.setenv("LISTENING_NLP__MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()
-    saved = tmp_path / "models" / "sentiment.joblib"
+    saved = tmp_path / "models" / "sentiment.json"
     at = make_app("sources")
     no_exception(at)
     assert "avis notés" not in _texts(at)  # no rated review: no notice

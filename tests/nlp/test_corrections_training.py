@@ -129,4 +129,4 @@ def test_cli_train_corrections_file_with_a_bad_line_names_it(tmp_path: Path) -> 
     )
     assert result.exit_code != 0
     assert "line 2: topics unknown topic 'shipping'" in str(result.exception)
-    assert not (tmp_path / "intent.joblib").exists()
+    assert not (tmp_path / "intent.json").exists()

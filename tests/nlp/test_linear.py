@@ -51,7 +51,7 @@ def test_shipped_heads_load_and_apply_without_sklearn() -> None:
         "from pathlib import Path\n"
         "from nlp.heads import Head\n"
         "for name in ('sentiment', 'aspect_sentiment', 'topics', 'intent', 'urgency'):\n"
-        "    head = Head.load(Path('nlp/models') / f'{name}.joblib')\n"
+        "    head = Head.load(Path('nlp/models') / f'{name}.json')\n"
         "    p = head.proba(np.ones((2, 384), np.float32) / 20, ['Livraison rapide ?', 'merci'])\n"
         "    assert p.shape == (2, len(head.labels)) and np.isfinite(p).all(), name\n"
         "print('sklearn' in sys.modules)\n"

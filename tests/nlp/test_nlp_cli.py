@@ -84,7 +84,7 @@ none_examples: ["bonjour à tous", "merci d'avance"]
     out_dir = tmp_path / "models"
     result = runner.invoke(app, ["train", "topics", "--taxonomy", str(taxonomy), "--out", str(out_dir), "--json"])
     assert result.exit_code == 0, result.output
-    assert (out_dir / "topics.joblib").is_file() and (out_dir / "topics.md").is_file()
+    assert (out_dir / "topics.json").is_file() and (out_dir / "topics.npz").is_file() and (out_dir / "topics.md").is_file()
     monkeypatch.setenv("LISTENING_NLP__MODELS_DIR", str(out_dir))
     get_settings.cache_clear()
     res = _last_json(runner.invoke(app, ["analyze-text", "Mon sécateur est déjà émoussé", "--json"]).output)
@@ -176,7 +176,7 @@ def test_cli_nlp_train_sentiment_from_ratings_file(tmp_path: Path) -> None:
     assert out["gain_macro_f1"] == pytest.approx(out["after"]["macro_f1"] - out["before"]["macro_f1"], abs=1e-3)
     assert out["saved"] == (out["gain_macro_f1"] >= 0)
     if out["saved"]:
-        assert (tmp_path / "m" / "sentiment.joblib").is_file()
+        assert (tmp_path / "m" / "sentiment.json").is_file()
     too_few = tmp_path / "few.jsonl"
     too_few.write_text('{"text": "bien", "rating": 5}\n', encoding="utf-8")
     bad = runner.invoke(app, ["train", "sentiment", "--ratings-file", str(too_few), "--out", str(tmp_path)])

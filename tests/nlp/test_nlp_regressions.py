@@ -63,7 +63,7 @@ def test_shipped_topics_head_carries_the_taxonomy_patterns() -> None:
     from nlp.heads import Head
 
     tax = load_taxonomy()
-    head = Head.load(Path(__file__).resolve().parents[2] / "nlp" / "models" / "topics.joblib")
+    head = Head.load(Path(__file__).resolve().parents[2] / "nlp" / "models" / "topics.json")
     assert head.meta["patterns"] == tax.patterns
     assert head.meta["urgency_patterns"] == tax.urgency_patterns
 

@@ -65,7 +65,7 @@ def fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("LISTENING_NLP__CALIBRATION_RATINGS_ONLY", "true")
     monkeypatch.setenv("LISTENING_NLP__MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()
-    return tmp_path / "models" / "sentiment.joblib"
+    return tmp_path / "models" / "sentiment.json"
 
 
 def test_calibrate_propose_asks_and_applies_only_on_yes(sqlite_store: Store, fast: Path) -> None:

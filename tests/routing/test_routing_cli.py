@@ -113,7 +113,7 @@ def test_cli_rules_check_reports_line_and_exit_code(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_cli_rules_test_with_real_analyzer(sqlite_store: Store) -> None:
     pytest.importorskip("nlp.service")
-    models = Path(__file__).resolve().parents[2] / "nlp" / "models" / "topics.joblib"
+    models = Path(__file__).resolve().parents[2] / "nlp" / "models" / "topics.json"
     if not models.exists():
         pytest.skip("the NLP models are not built")
     out = _json(["rules", "test", "default",

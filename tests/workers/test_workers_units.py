@@ -65,8 +65,8 @@ def test_workers_parse_queues_lists_the_valid_ones() -> None:
 
 
 def test_workers_mask_url_hides_passwords_only() -> None:
-    assert mask_url("amqp://guest:s3cret@rabbit:5672//") == "amqp://guest:***@rabbit:5672//"
-    assert mask_url("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert mask_url("amqp://guest:s3cret@rabbit:5672//") == "amqp://guest:****@rabbit:5672//"
+    assert mask_url("redis://:pw@127.0.0.1:6379/0") == "redis://:****@127.0.0.1:6379/0"
     assert mask_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
@@ -92,7 +92,7 @@ def test_workers_config_show_masks_broker_and_database_passwords(
     out = capsys.readouterr().out
     assert "hunter2" not in out and "pgpass" not in out
     values = json.loads(out.strip().splitlines()[-1])
-    assert values["workers.broker_url"] == "amqp://guest:***@127.0.0.1:5672//"
+    assert values["workers.broker_url"] == "amqp://guest:****@127.0.0.1:5672//"
 
 
 def test_workers_cli_errors_are_one_clear_line(
@@ -121,7 +121,7 @@ def test_workers_unreachable_broker_names_the_masked_url_and_setting(
     with pytest.raises(SystemExit):
         main(["worker", "--queues", "analyze"])
     err = capsys.readouterr().err
-    assert "cannot reach the broker at amqp://guest:***@127.0.0.1:1//" in err
+    assert "cannot reach the broker at amqp://guest:****@127.0.0.1:1//" in err
     assert "LISTENING_WORKERS__BROKER_URL" in err and "topsecret" not in err
 
 

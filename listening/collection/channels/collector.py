@@ -26,6 +26,7 @@ from listening.collection.channels.base import Channel, Query
 from listening.collection.channels.http import ChannelHTTP, RateLimited
 from listening.collection.ingest import ingest
 from listening.errors import CollectionError
+from listening.netguard import httpx_event_hooks
 from listening.settings import Settings
 from listening.store import Source, Store
 from listening.store.documents import DocumentIn
@@ -94,6 +95,7 @@ def make_client(settings: Settings) -> httpx.Client:
         timeout=httpx.Timeout(cfg.channel_timeout_s),
         follow_redirects=True,
         max_redirects=5,
+        event_hooks=httpx_event_hooks(settings.security, "API URL"),  # redirects included
         headers={"User-Agent": cfg.feed_user_agent, "Accept": "application/json"},
     )
 

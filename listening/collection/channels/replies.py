@@ -28,6 +28,7 @@ from listening.collection.channels.base import ReplyTarget
 from listening.collection.channels.collector import base_url_for, make_http, resolve_token
 from listening.collection.channels.http import RateLimited
 from listening.errors import CollectionError, RoutingError
+from listening.netguard import httpx_event_hooks
 from listening.settings import Settings
 from listening.store import Source, Store
 from listening.store.models import CHANNEL_KINDS, Document, Ticket, TicketEvent, utcnow
@@ -123,7 +124,10 @@ def deliver_reply(store: Store, settings: Settings, payload: dict[str, Any], key
         path, body_kind, body = channel.reply_request(target, str(payload["text"]), options)
     except CollectionError as exc:
         return DeliveryResult(False, False, None, str(exc))
-    with httpx.Client(timeout=settings.collection.channel_timeout_s) as client:
+    with httpx.Client(
+        timeout=settings.collection.channel_timeout_s,
+        event_hooks=httpx_event_hooks(settings.security, "reply API URL"),
+    ) as client:
         http = make_http(client, channel, None, settings, sleep=lambda _s: None)
         try:
             http.token = options.get("reply_token") or resolve_token(
