@@ -71,3 +71,9 @@ class CorrectionError(AnalysisError):
     """A label correction (CLI, dashboard, corrections file) is invalid; nothing was written."""
 
     code = "L005"
+
+
+class InsightsError(ListeningError):
+    """Insights (emerging themes, reports) cannot be computed: no data, unknown theme or topic."""
+
+    code = "L012"

@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 import listening.collection.locks
+import listening.insights.models  # noqa: F401  (emerging themes, migration 0023_themes)
 import listening.routing.models  # noqa: F401  (registers the routing tables)
 import listening.store.work  # noqa: F401  (analysis claims and task failures of the workers)
 from listening.store.models import Base
