@@ -43,8 +43,9 @@ def rows() -> list[dict[str, Any]]:
     return out
 
 
-def run(held_out: list[str], modes: list[str], min_cluster_size: int, min_samples: int,
-        reduce_dims: int) -> dict[str, Any]:
+def run(
+    held_out: list[str], modes: list[str], min_cluster_size: int, min_samples: int, reduce_dims: int
+) -> dict[str, Any]:
     import numpy as np
 
     import nlp.encoder  # noqa: F401  (registers the encoders)
@@ -58,12 +59,20 @@ def run(held_out: list[str], modes: list[str], min_cluster_size: int, min_sample
     results: list[dict[str, Any]] = []
     for topic in held_out:
         for mode in modes:
-            keep = [i for i, r in enumerate(data)
-                    if mode == "all" or not r["topics"] or r["topics"] == {topic}]
+            keep = [
+                i
+                for i, r in enumerate(data)
+                if mode == "all" or not r["topics"] or r["topics"] == {topic}
+            ]
             texts = [data[i]["text"] for i in keep]
             start = time.perf_counter()
-            clusters = discover(texts, vectors[keep], min_cluster_size=min_cluster_size,
-                                min_samples=min_samples, reduce_dims=reduce_dims)
+            clusters = discover(
+                texts,
+                vectors[keep],
+                min_cluster_size=min_cluster_size,
+                min_samples=min_samples,
+                reduce_dims=reduce_dims,
+            )
             wall = time.perf_counter() - start
             labels = np.full(len(keep), -1)
             for k, c in enumerate(clusters):
@@ -75,24 +84,43 @@ def run(held_out: list[str], modes: list[str], min_cluster_size: int, min_sample
                 held_labels = labels[gold]
                 held_labels = held_labels[held_labels >= 0]
                 best = clusters[int(np.bincount(held_labels).argmax())].label
-            results.append({
-                "topic": topic, "mode": mode, "pool": len(keep), "held_out": int(gold.sum()),
-                "clusters": len(clusters), **scores, "best_label": best, "wall_s": round(wall, 2),
-            })
+            results.append(
+                {
+                    "topic": topic,
+                    "mode": mode,
+                    "pool": len(keep),
+                    "held_out": int(gold.sum()),
+                    "clusters": len(clusters),
+                    **scores,
+                    "best_label": best,
+                    "wall_s": round(wall, 2),
+                }
+            )
     return {
-        "params": {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
-                   "reduce_dims": reduce_dims, "encoder": encoder.name, "n_docs": len(data)},
+        "params": {
+            "min_cluster_size": min_cluster_size,
+            "min_samples": min_samples,
+            "reduce_dims": reduce_dims,
+            "encoder": encoder.name,
+            "n_docs": len(data),
+        },
         "results": results,
-        "mean_recall": {m: round(float(np.mean([r["recall"] for r in results if r["mode"] == m])), 4)
-                        for m in modes},
-        "mean_purity": {m: round(float(np.mean([r["purity"] for r in results if r["mode"] == m])), 4)
-                        for m in modes},
+        "mean_recall": {
+            m: round(float(np.mean([r["recall"] for r in results if r["mode"] == m])), 4)
+            for m in modes
+        },
+        "mean_purity": {
+            m: round(float(np.mean([r["purity"] for r in results if r["mode"] == m])), 4)
+            for m in modes
+        },
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--held-out", default="returns,payment,stock,website,customer_service,price")
+    parser.add_argument(
+        "--held-out", default="returns,payment,stock,website,customer_service,price"
+    )
     parser.add_argument("--mode", default="oracle,all")
     parser.add_argument("--min-cluster-size", type=int, default=8)
     parser.add_argument("--min-samples", type=int, default=3)
@@ -100,14 +128,23 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    out = run(args.held_out.split(","), args.mode.split(","), args.min_cluster_size,
-              args.min_samples, args.reduce_dims)
+    out = run(
+        args.held_out.split(","),
+        args.mode.split(","),
+        args.min_cluster_size,
+        args.min_samples,
+        args.reduce_dims,
+    )
     if not args.json:
-        print(f"{'topic':<18}{'mode':<8}{'pool':>6}{'held':>6}{'clus':>6}{'recall':>8}"
-              f"{'purity':>8}{'in any':>8}  best cluster")
+        print(
+            f"{'topic':<18}{'mode':<8}{'pool':>6}{'held':>6}{'clus':>6}{'recall':>8}"
+            f"{'purity':>8}{'in any':>8}  best cluster"
+        )
         for r in out["results"]:
-            print(f"{r['topic']:<18}{r['mode']:<8}{r['pool']:>6}{r['held_out']:>6}{r['clusters']:>6}"
-                  f"{r['recall']:>8.3f}{r['purity']:>8.3f}{r['clustered']:>8.3f}  {r['best_label']}")
+            print(
+                f"{r['topic']:<18}{r['mode']:<8}{r['pool']:>6}{r['held_out']:>6}{r['clusters']:>6}"
+                f"{r['recall']:>8.3f}{r['purity']:>8.3f}{r['clustered']:>8.3f}  {r['best_label']}"
+            )
     print(json.dumps(out, ensure_ascii=False))
 
 

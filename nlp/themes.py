@@ -32,10 +32,45 @@ from nlp.encoder import normalise_rows
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_'’-]+\b"
 _NOISE_WORDS = {
     # chat and review filler the stop lists miss
-    "très", "tres", "trop", "bien", "bon", "bonne", "vraiment", "merci", "bonjour", "svp", "fois",
-    "commande", "produit", "site", "the", "and", "very", "really", "ok", "an", "ça", "ca", "j'ai",
-    "qu", "c'est", "n'est", "it's", "i'm", "pas", "plus", "cordialement", "madame", "monsieur",
-    "salutations", "hello", "thanks", "thank", "please", "hi",
+    "très",
+    "tres",
+    "trop",
+    "bien",
+    "bon",
+    "bonne",
+    "vraiment",
+    "merci",
+    "bonjour",
+    "svp",
+    "fois",
+    "commande",
+    "produit",
+    "site",
+    "the",
+    "and",
+    "very",
+    "really",
+    "ok",
+    "an",
+    "ça",
+    "ca",
+    "j'ai",
+    "qu",
+    "c'est",
+    "n'est",
+    "it's",
+    "i'm",
+    "pas",
+    "plus",
+    "cordialement",
+    "madame",
+    "monsieur",
+    "salutations",
+    "hello",
+    "thanks",
+    "thank",
+    "please",
+    "hi",
 }
 
 
@@ -79,8 +114,9 @@ def reduce(vectors: np.ndarray, dims: int, random_state: int = 0) -> np.ndarray:
     return normalise_rows(PCA(n_components=dims, random_state=random_state).fit_transform(x))
 
 
-def cluster_labels(vectors: np.ndarray, min_cluster_size: int, min_samples: int,
-                   reduce_dims: int = 0) -> np.ndarray:
+def cluster_labels(
+    vectors: np.ndarray, min_cluster_size: int, min_samples: int, reduce_dims: int = 0
+) -> np.ndarray:
     """HDBSCAN labels (-1: noise) of the normalised (optionally PCA-reduced) rows."""
     from sklearn.cluster import HDBSCAN
 
@@ -88,8 +124,13 @@ def cluster_labels(vectors: np.ndarray, min_cluster_size: int, min_samples: int,
     if n < max(2, min_cluster_size):
         return np.full(n, -1, dtype=int)
     x = reduce(vectors, reduce_dims)
-    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min(min_samples, n - 1),
-                    metric="euclidean", cluster_selection_method="eom", copy=True)
+    model = HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=min(min_samples, n - 1),
+        metric="euclidean",
+        cluster_selection_method="eom",
+        copy=True,
+    )
     import warnings
 
     with warnings.catch_warnings():
@@ -97,7 +138,9 @@ def cluster_labels(vectors: np.ndarray, min_cluster_size: int, min_samples: int,
         return np.asarray(model.fit_predict(x), dtype=int)
 
 
-def class_tfidf(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[int, list[tuple[str, float]]]:
+def class_tfidf(
+    texts: list[str], labels: np.ndarray, top_n: int = 8
+) -> dict[int, list[tuple[str, float]]]:
     """The ``top_n`` most distinctive terms (uni- and bigrams) of each label >= 0."""
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -105,10 +148,15 @@ def class_tfidf(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[in
     if not any(c >= 0 for c in classes):
         return {}
     vectorizer = CountVectorizer(
-        lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), binary=True,
-        stop_words=sorted(stop_words()), min_df=2,
+        lowercase=True,
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=(1, 2),
+        binary=True,
+        stop_words=sorted(stop_words()),
+        min_df=2,
     )
     import warnings
+
     cleaned = [re.sub(r"https?://\S+", " ", t or "") for t in texts]
     try:
         with warnings.catch_warnings():  # spaCy's stop words hold "qu'" forms the tokenizer splits
@@ -117,9 +165,9 @@ def class_tfidf(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[in
     except ValueError:  # nothing left after stop words / min_df
         return {c: [] for c in classes if c >= 0}
     vocab = np.asarray(vectorizer.get_feature_names_out())
-    per_class = np.vstack([
-        np.asarray(counts[np.flatnonzero(labels == c)].sum(axis=0)).ravel() for c in classes
-    ]).astype(np.float64)
+    per_class = np.vstack(
+        [np.asarray(counts[np.flatnonzero(labels == c)].sum(axis=0)).ravel() for c in classes]
+    ).astype(np.float64)
     sizes = np.array([max(1, int((labels == c).sum())) for c in classes], dtype=np.float64)
     tf = per_class / sizes[:, None]
     freq = per_class.sum(axis=0)
@@ -144,9 +192,17 @@ def class_tfidf(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[in
     return out
 
 
-def discover(texts: list[str], vectors: np.ndarray, previous: np.ndarray | None = None, *,
-             min_cluster_size: int = 8, min_samples: int = 3, reduce_dims: int = 30,
-             top_terms: int = 8, representatives: int = 3) -> list[Cluster]:
+def discover(
+    texts: list[str],
+    vectors: np.ndarray,
+    previous: np.ndarray | None = None,
+    *,
+    min_cluster_size: int = 8,
+    min_samples: int = 3,
+    reduce_dims: int = 30,
+    top_terms: int = 8,
+    representatives: int = 3,
+) -> list[Cluster]:
     """Themes of ``texts`` (rows of ``vectors``), largest first, with the ``previous``
     period's rows assigned to them."""
     x = normalise_rows(np.asarray(vectors, dtype=np.float32))
@@ -158,12 +214,16 @@ def discover(texts: list[str], vectors: np.ndarray, previous: np.ndarray | None 
         centroid = normalise_rows(x[idx].mean(axis=0, keepdims=True))[0]
         dist = 1.0 - x[idx] @ centroid
         order = np.argsort(dist, kind="stable")
-        clusters.append(Cluster(
-            members=[int(i) for i in idx[order]], distances=[round(float(d), 4) for d in dist[order]],
-            centroid=centroid, terms=names.get(c, []),
-            representatives=[int(i) for i in idx[order][:representatives]],
-            radius=float(np.quantile(dist, 0.9)),
-        ))
+        clusters.append(
+            Cluster(
+                members=[int(i) for i in idx[order]],
+                distances=[round(float(d), 4) for d in dist[order]],
+                centroid=centroid,
+                terms=names.get(c, []),
+                representatives=[int(i) for i in idx[order][:representatives]],
+                radius=float(np.quantile(dist, 0.9)),
+            )
+        )
     if previous is not None and len(previous) and clusters:
         p = normalise_rows(np.asarray(previous, dtype=np.float32))
         centroids = np.vstack([c.centroid for c in clusters])

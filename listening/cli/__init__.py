@@ -10,6 +10,7 @@ from typer.exceptions import Abort, TyperException
 
 from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
+from listening.cli import insights as insights_cli
 from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import routing as routing_cli
@@ -31,6 +32,7 @@ nlp_cli.register(app)
 workers_cli.register(app)
 label_cli.register(app)
 calibrate.register(app)
+insights_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,7 +56,9 @@ class ThemeMember(Base):
     __tablename__ = "theme_members"
     __table_args__ = (Index("ix_theme_members_document_id", "document_id"),)
 
-    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(
+        ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
+    )
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
     )
