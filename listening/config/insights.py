@@ -45,7 +45,7 @@ class InsightsSettings(BaseModel):
         ge=10,
         description="Emerging themes: most recent verbatims clustered per run (the newest first).",
     )
-    themes_assign_distance: float = Field(
+    themes_match_distance: float = Field(
         default=0.02,
         ge=0.0,
         le=2.0,

@@ -236,7 +236,7 @@ def discover_themes(
         keys = _assign_keys(
             [c.centroid for c in clusters],
             _previous_keys(session, brand_id),
-            cfg.themes_assign_distance,
+            cfg.themes_match_distance,
         )
         for cluster, key in zip(clusters, keys, strict=True):
             docs = [current[i] for i in cluster.members]
