@@ -21,16 +21,16 @@ from listening.store.models import SOURCE_KINDS
 from listening.taxonomy import TopicSet, load_topics
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "community": ("overview", "explorer", "review"),
+    "community": ("overview", "explorer", "review", "themes"),
     "support": ("inbox", "explorer", "review"),
-    "marketing": ("overview", "competitors", "explorer"),
-    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources"),
+    "marketing": ("overview", "competitors", "explorer", "themes"),
+    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources", "themes"),
 }
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "community": ("label",),
     "support": ("tickets", "label"),
     "marketing": (),
-    "admin": ("tickets", "sources", "label"),
+    "admin": ("tickets", "sources", "label", "taxonomy"),
 }
 
 

@@ -1,0 +1,30 @@
+"""Emerging themes for the dashboard: the latest run's themes (cached read) and the
+admin's promotion of a theme into a taxonomy topic (listening.insights)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboards import queries
+from dashboards.queries import MAX_ENTRIES, TTL
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def latest_themes(url: str, brand: str | None = None) -> list[dict[str, Any]]:
+    """Themes of the latest `listening themes` run of the scope (all brands, or ``brand``)."""
+    from listening.insights.themes import latest_themes as latest
+
+    with queries.read_store(url).session() as session:
+        return latest(session, brand=brand)
+
+
+def promote(url: str, theme_id: int, topic: str, label: str) -> dict[str, Any]:
+    """Add ``topic`` to the taxonomy, seeded with the theme's verbatims (admin only)."""
+    from listening.insights.promote import promote_theme
+    from listening.settings import get_settings
+
+    result = promote_theme(queries.write_store(url), get_settings(), theme_id, topic, label)
+    queries.clear_caches()
+    return result
