@@ -222,3 +222,24 @@ def test_themes_no_data_or_too_little_is_a_clear_error(
         discover_themes(store, settings, now=NOW, brand="Nope", encoder=encoder)
     with store.session() as s:
         assert s.scalar(select(func.count(Theme.id))) == 0
+
+
+def test_themes_promoted_taxonomy_keeps_learning_from_our_verbatims(tmp_path: Path) -> None:
+    from nlp.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+    from nlp.training import learns_from_own
+
+    journey = yaml.safe_load(DEFAULT_TAXONOMY.read_text(encoding="utf-8"))
+    journey["topics"]["carrier_x"] = {
+        "examples": ["Rapidexo a perdu mon colis", "Colis perdu par Rapidexo"]
+    }
+    extended = tmp_path / "extended.yaml"
+    extended.write_text(yaml.safe_dump(journey, allow_unicode=True), encoding="utf-8")
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        yaml.safe_dump(
+            {"topics": {"food": {"examples": ["a", "b"]}, "delivery": {"examples": ["c", "d"]}}}
+        ),
+        encoding="utf-8",
+    )
+    assert learns_from_own(load_taxonomy(extended)) and learns_from_own(load_taxonomy())
+    assert not learns_from_own(load_taxonomy(other))
