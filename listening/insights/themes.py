@@ -184,7 +184,7 @@ def discover_themes(
     from nlp.themes import discover
 
     cfg = settings.insights
-    days = days or cfg.themes_days
+    days = cfg.themes_days if days is None else days
     if days < 1:
         raise InsightsError(
             f"--days must be at least 1, got {days}", "give a number of days such as 28"

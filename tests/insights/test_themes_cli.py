@@ -62,3 +62,6 @@ def test_cli_themes_on_an_empty_period_says_so(capsys: pytest.CaptureFixture[str
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: L012: no verbatims between") and "--days" in err
+    with pytest.raises(SystemExit):
+        main(["themes", "--days", "0"])
+    assert "L012: --days must be at least 1, got 0" in capsys.readouterr().err
