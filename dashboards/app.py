@@ -22,6 +22,7 @@ PAGE_ICONS = {
     "explorer": ":material/search:",
     "review": ":material/rule:",
     "sources": ":material/rss_feed:",
+    "themes": ":material/bubble_chart:",
 }
 
 st.set_page_config(page_title="listening", page_icon=":material/hearing:", layout="wide")

@@ -22,10 +22,10 @@ from listening.store.timezone import local_date
 from listening.taxonomy import TopicSet, load_topics
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "community": ("overview", "explorer", "review"),
+    "community": ("overview", "explorer", "review", "themes"),
     "support": ("inbox", "explorer", "review"),
-    "marketing": ("overview", "competitors", "explorer"),
-    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources"),
+    "marketing": ("overview", "competitors", "explorer", "themes"),
+    "admin": ("overview", "inbox", "competitors", "explorer", "review", "sources", "themes"),
 }
 
 

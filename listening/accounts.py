@@ -37,7 +37,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "community": ("label",),
     "support": ("tickets", "label"),
     "marketing": (),
-    "admin": ("tickets", "sources", "label"),
+    "admin": ("tickets", "sources", "label", "taxonomy"),
 }
 DEMO_USER = "demo"  # who acts while no account exists (the open demo mode)
 WRONG = "wrong username or password"

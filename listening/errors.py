@@ -109,3 +109,9 @@ class UnsafeTargetError(ListeningError):
     """An outbound URL (source, feed, API, redirect, webhook) points at a refused address."""
 
     code = "L010"
+
+
+class InsightsError(ListeningError):
+    """Insights (emerging themes, reports) cannot be computed: no data, unknown theme or topic."""
+
+    code = "L012"

@@ -430,6 +430,13 @@ JOURNEY_TOPIC_C = 8.0
 OTHER_TOPIC_C = 16.0
 
 
+def learns_from_own(tax: Taxonomy) -> bool:
+    """The journey taxonomy, a subset of it, or the journey taxonomy extended with topics of
+    one's own (`listening themes promote`) also learns from our own journey verbatims."""
+    journey_labels = set(load_taxonomy().labels)
+    return set(tax.labels) <= journey_labels or journey_labels <= set(tax.labels)
+
+
 def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: Path | None = None,
                  c: float | None = None, featurizer: Featurizer | None = None,
                  tax: Taxonomy | None = None, lexical: bool = True,
@@ -442,7 +449,7 @@ def train_topics(settings: Settings, taxonomy_path: str | None = None, out_dir: 
     With ``c_grid``, C is the value with the best 5-fold CV micro-F1 of the decision rule."""
     out_dir = out_dir or models_dir(settings)
     tax = tax or load_taxonomy(taxonomy_path or settings.nlp.taxonomy or None)
-    journey = set(tax.labels) <= set(load_taxonomy().labels)
+    journey = learns_from_own(tax)
     if c is None:
         c = JOURNEY_TOPIC_C if journey else OTHER_TOPIC_C
     texts, label_sets, data = topic_rows(tax, use_own=journey, merge=not journey)

@@ -11,6 +11,7 @@ from typer.exceptions import Abort, TyperException
 from listening.cli import api as api_cli
 from listening.cli import calibrate, collect, core
 from listening.cli import extract as extract_cli
+from listening.cli import insights as insights_cli
 from listening.cli import label as label_cli
 from listening.cli import nlp as nlp_cli
 from listening.cli import privacy as privacy_cli
@@ -39,6 +40,7 @@ reports_cli.register(app)
 privacy_cli.register(app)
 users_cli.register(app)
 api_cli.register(app)
+insights_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,6 +35,8 @@ from listening.settings import Settings
 from listening.store import Store
 from listening.store.models import Analysis, Brand, Document, utcnow
 
+SPIKE_KINDS = ("volume", "negative_share")  # theme alerts: listening.insights.theme_alerts
+
 
 def _rows(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
     latest = (
@@ -151,7 +153,9 @@ def check_alerts(store: Store, settings: Settings, now: datetime | None = None) 
         signals = compute_signals(_rows(session, start, now), settings, now)
         open_alerts = {
             (a.brand_id, a.topic, a.kind): a
-            for a in session.scalars(select(Alert).where(Alert.status == "open"))
+            for a in session.scalars(
+                select(Alert).where(Alert.status == "open", Alert.kind.in_(SPIKE_KINDS))
+            )
         }
         firing = set()
         for sig in signals:

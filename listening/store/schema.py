@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 import listening.api.tokens  # noqa: F401  (the read API's tokens)
 import listening.collection.locks
 import listening.gdpr.models  # noqa: F401  (erasure records)
+import listening.insights.models  # noqa: F401  (emerging themes, migration 0023_themes)
 import listening.routing.models  # noqa: F401  (registers the routing tables)
 import listening.store.digests  # noqa: F401  (report digests, listening.reports)
 import listening.store.users  # noqa: F401  (dashboard accounts)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from listening.settings import get_settings
 from listening.store import Store
 
-PAGES = ("overview", "inbox", "competitors", "explorer", "review", "sources")
+PAGES = ("overview", "inbox", "competitors", "explorer", "review", "sources", "themes")
 
 
 def texts(at: AppTest) -> str:

@@ -1,7 +1,8 @@
 """merge the feature branches (accounts, privacy, API tokens, themes, reports, local days) into one head
 
 Revision ID: 0030_merge_features
-Revises: 0020_accounts, 0021_privacy, 0022_api_tokens, 0024_reports, 0026_local_days
+Revises: 0020_accounts, 0021_privacy, 0022_api_tokens, 0023_themes, 0024_reports,
+    0026_local_days
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ down_revision = (
     "0020_accounts",
     "0021_privacy",
     "0022_api_tokens",
+    "0023_themes",
     "0024_reports",
     "0026_local_days",
 )

@@ -1,0 +1,1 @@
+"""Insights on the stored verbatims: emerging themes outside the taxonomy (docs/INSIGHTS.md)."""
