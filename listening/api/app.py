@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,27 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (429, "Rate limit reached (see Retry-After)"),
     )
 }
+
+
+Names = Annotated[list[str] | None, Query(description="One or more (repeat or comma-separate).")]
+Day = Annotated[
+    date | None,
+    Query(description="A calendar day (YYYY-MM-DD) in the store's time zone (LISTENING_TIMEZONE)."),
+]
+
+
+@dataclass
+class FilterQuery:
+    """The verbatim filters shared by the list and aggregate endpoints (query parameters)."""
+
+    brand: Names = None
+    source: Names = None
+    kind: Names = None
+    topic: Names = None
+    sentiment: Names = None
+    language: Names = None
+    since: Day = None
+    until: Day = None
 
 
 class RateLimited(ApiError):
@@ -204,9 +226,6 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
             )
         return limit
 
-    Names = Annotated[
-        list[str] | None, Query(description="One or more (repeat or comma-separate).")
-    ]
     Limit = Annotated[
         int | None, Query(ge=1, description="Items per page (default api.page_size).")
     ]
@@ -230,14 +249,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     )
     def verbatims(
         _token: Annotated[TokenInfo, Depends(allowed("verbatims"))],
-        brand: Names = None,
-        source: Names = None,
-        kind: Names = None,
-        topic: Names = None,
-        sentiment: Names = None,
-        language: Names = None,
-        since: Annotated[date | None, Query(description="First UTC day (YYYY-MM-DD).")] = None,
-        until: Annotated[date | None, Query(description="Last UTC day, inclusive.")] = None,
+        filters: Annotated[FilterQuery, Depends()],
         q: Annotated[str, Query(max_length=500, description="Words that must all appear.")] = "",
         cursor: Annotated[
             str | None, Query(description="next_cursor of the previous page.")
@@ -248,18 +260,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         """Dated verbatims with their latest analysis, newest first, a page at a time."""
         size = page_limit(limit)
         topics = taxonomy()
-        f = params.filters(
-            url,
-            topics,
-            brand=brand,
-            source=source,
-            kind=kind,
-            topic=topic,
-            sentiment=sentiment,
-            language=language,
-            since=since,
-            until=until,
-        )
+        f = params.filters(url, topics, **asdict(filters))
         after = params.decode_cursor(cursor) if cursor else None
         df = pages.verbatims_page(url, f, size + 1, after, q)
         more = len(df) > size
@@ -280,31 +281,13 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     )
     def aggregates(
         _token: Annotated[TokenInfo, Depends(allowed("aggregates"))],
+        filters: Annotated[FilterQuery, Depends()],
         by: Annotated[Literal["topic", "brand", "day"], Query(description="Group by.")] = "topic",
-        brand: Names = None,
-        source: Names = None,
-        kind: Names = None,
-        topic: Names = None,
-        sentiment: Names = None,
-        language: Names = None,
-        since: Annotated[date | None, Query(description="First UTC day (YYYY-MM-DD).")] = None,
-        until: Annotated[date | None, Query(description="Last UTC day, inclusive.")] = None,
         lang: Lang = default_lang,
     ) -> serialize.Aggregates:
         """Counts per topic, brand or day by sentiment, with net sentiment and its 95% CI."""
         topics = taxonomy()
-        f = params.filters(
-            url,
-            topics,
-            brand=brand,
-            source=source,
-            kind=kind,
-            topic=topic,
-            sentiment=sentiment,
-            language=language,
-            since=since,
-            until=until,
-        )
+        f = params.filters(url, topics, **asdict(filters))
         df = pages.aggregates(url, f, by)
         return serialize.Aggregates(
             by=by,

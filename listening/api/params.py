@@ -18,6 +18,7 @@ from listening.errors import ApiError
 from listening.queries import pages, reads
 from listening.queries.sql import SENTIMENTS, Filters
 from listening.store.models import SOURCE_KINDS
+from listening.store.timezone import local_date
 from listening.taxonomy import TopicSet
 
 EARLIEST = date(1970, 1, 1)
@@ -62,7 +63,8 @@ def _check(kind: str, asked: list[str], valid: tuple[str, ...] | list[str]) -> t
 
 def period(url: str, since: date | None, until: date | None) -> tuple[date, date]:
     """The asked period; a period given explicitly must overlap the store's dated verbatims."""
-    start, end = since or EARLIEST, until or datetime.now(UTC).date()
+    today = local_date(datetime.now(UTC), reads.time_zone(url))
+    start, end = since or EARLIEST, until or today
     if start > end:
         raise ApiError(
             f"since ({start}) is after until ({end})",

@@ -66,7 +66,7 @@ class VerbatimPage(BaseModel):
 
 
 class AggregateRow(BaseModel):
-    key: str = Field(description="The topic id, brand name or UTC day (YYYY-MM-DD).")
+    key: str = Field(description="The topic id, brand name or local day (YYYY-MM-DD).")
     label: str | None = Field(default=None, description="Topic label (by=topic).")
     positive: int
     neutral: int
