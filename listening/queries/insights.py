@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import inspect
 
-from listening.queries.reads import _frame, has_table, read_store
+from listening.queries.reads import _frame, has_table
 from listening.queries.sql import Where
 
 
@@ -58,51 +57,28 @@ def ticket_period(
     return df
 
 
-def themes_for_period(url: str, start: datetime, end: datetime, limit: int = 5) -> pd.DataFrame:
-    """Emerging themes active in ``[start, end)``, largest first; empty without a themes table.
+def themes_for_period(
+    url: str, start: datetime, end: datetime, limit: int = 5, brand_id: int | None = None
+) -> pd.DataFrame:
+    """The themes of the latest ``listening themes`` run whose period overlaps
+    ``[start, end)``, largest first (columns label, size, growth); empty without one.
 
-    Reads the ``themes`` table when it exists, with the columns it has: a label (``label``,
-    ``name`` or ``title``), a time (``last_seen_at``, ``last_seen``, ``period_end``,
-    ``window_end``, ``detected_at``, ``updated_at`` or ``created_at``) and a size (``size``,
-    ``n``, ``count``, ``volume``, ``members``, ``n_members``, ``n_documents``; else the rows
-    of ``theme_members`` per ``theme_id``). Columns returned: label, size.
+    Runs over all brands count, and with ``brand_id`` the runs scoped to that brand too.
     """
-    empty = pd.DataFrame(columns=["label", "size"])
+    empty = pd.DataFrame(columns=["label", "size", "growth"])
     if not has_table(url, "themes"):
         return empty
-    with read_store(url).engine.connect() as conn:
-        cols = {c["name"] for c in inspect(conn).get_columns("themes")}
-        members = inspect(conn).has_table("theme_members") and "theme_id" in {
-            c["name"] for c in inspect(conn).get_columns("theme_members")
-        }
-
-    def first(*names: str) -> str | None:
-        return next((n for n in names if n in cols), None)
-
-    label = first("label", "name", "title")
-    when = first(
-        "last_seen_at",
-        "last_seen",
-        "period_end",
-        "window_end",
-        "detected_at",
-        "updated_at",
-        "created_at",
-    )
-    size_col = first("size", "n", "count", "volume", "members", "n_members", "n_documents")
-    if size_col:
-        size = f"th.{size_col}"
-    elif members and "id" in cols:
-        size = "(SELECT count(*) FROM theme_members AS tm WHERE tm.theme_id = th.id)"
-    else:
-        size = None
-    if label is None or size is None or when is None:
-        return empty
     w = Where()
-    w.add(f"th.{when} >= :p_start AND th.{when} < :p_end", p_start=start, p_end=end)
+    w.add("th.period_end > :p_start AND th.period_start < :p_end", p_start=start, p_end=end)
+    if brand_id is None:
+        w.add("th.brand_id IS NULL")
+    else:
+        w.add("(th.brand_id IS NULL OR th.brand_id = :p_brand)", p_brand=brand_id)
     stmt, params = w.statement(
-        f"SELECT th.{label} AS label, {size} AS size FROM themes AS th WHERE {{where}} "
-        "ORDER BY 2 DESC LIMIT :lim",
+        "SELECT t.label AS label, t.size AS size, t.growth AS growth FROM themes AS t "
+        "WHERE t.run_id = (SELECT th.run_id FROM themes AS th WHERE {where} "
+        "ORDER BY th.id DESC LIMIT 1) ORDER BY t.size DESC, t.id LIMIT :lim",
         lim=limit,
     )
-    return _frame(url, stmt, params)
+    df = _frame(url, stmt, params)
+    return empty if df.empty else df

@@ -274,12 +274,12 @@ def sla_figures(url: str, p: Period, teams: tuple[str, ...], now: datetime) -> S
     )
 
 
-def _themes(url: str, p: Period, settings: Settings) -> list[Theme] | None:
+def _themes(url: str, p: Period, brand_id: int | None, settings: Settings) -> list[Theme] | None:
     limit = settings.insights.report_themes
     if not limit or not reads.has_table(url, "themes"):
         return None
     df = insight_reads.themes_for_period(
-        url, _utc(url, p.start), _utc(url, p.end + timedelta(days=1)), limit
+        url, _utc(url, p.start), _utc(url, p.end + timedelta(days=1)), limit, brand_id
     )
     return [Theme(str(r.label), int(r.size)) for r in df.itertuples()] or None
 
@@ -404,6 +404,6 @@ def build_report(
     report.topics = _topics(url, p, prev, brand_id, lang, settings)
     report.competitors = _competitors(url, p, ref_id, lang, settings)
     report.sla = sla_figures(url, p, teams, now)
-    report.themes = _themes(url, p, settings)
+    report.themes = _themes(url, p, brand_id, settings)
     report.verbatims, report.verbatim_method = _verbatims(url, p, brand_id, report.topics, settings)
     return report

@@ -93,7 +93,7 @@ def test_dashboard_fts5_query_quotes_words() -> None:
 def test_dashboard_roles_pages_and_actions() -> None:
     assert set(ui.ROLE_PAGES) == set(ui.ROLE_ACTIONS) == {"community", "support", "marketing", "admin"}
     assert ui.ROLE_ACTIONS["marketing"] == ()  # read-only
-    assert set(ui.ROLE_ACTIONS["admin"]) == {"tickets", "sources", "label"}
+    assert set(ui.ROLE_ACTIONS["admin"]) == {"tickets", "sources", "label", "taxonomy"}
 
 
 def test_dashboard_settings_validate_roles() -> None:

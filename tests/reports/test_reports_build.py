@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from report_seed import EURO_TEXT
 from sqlalchemy import text
 
 from listening.errors import ReportError
+from listening.insights.models import Theme as ThemeRow
 from listening.queries import reads
 from listening.queries.sql import Filters
 from listening.reports import build_report, render
@@ -159,59 +160,57 @@ def test_reports_periods() -> None:
     assert custom.previous() == Period("custom", date(2026, 2, 19), date(2026, 2, 28))
 
 
+def _run(
+    store: Store, run_id: str, start: datetime, end: datetime, *themes: tuple[str, int]
+) -> None:
+    """A `listening themes` run over [start, end) with themes (label, size)."""
+    with store.session() as s:
+        for n, (label, size) in enumerate(themes):
+            s.add(
+                ThemeRow(
+                    run_id=run_id,
+                    key=f"{run_id}-{n}",
+                    created_at=end,
+                    period_start=start,
+                    period_end=end,
+                    label=label,
+                    size=size,
+                    previous_count=1,
+                    growth=float(size),
+                )
+            )
+
+
 def test_reports_themes_section_only_when_the_period_has_themes(
     seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
 ) -> None:
     store, _ = seeded_sqlite
-    with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE themes (id INTEGER PRIMARY KEY, label TEXT, size INTEGER, "
-                "last_seen_at TIMESTAMP)"
-            )
-        )
-    reads.read_store.cache_clear()
     report = build_report(store, since=_since(now), now=now, settings=_settings())
-    assert report.themes is None  # a table without rows for the period
-    with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO themes (label, size, last_seen_at) VALUES "
-                "('Colis abîmés', 12, :a), ('Ancien thème', 40, '2001-01-01 00:00:00')"
-            ),
-            {"a": (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")},
-        )
+    assert report.themes is None  # no run yet
+    old = datetime(2001, 1, 1, tzinfo=UTC)
+    _run(store, "old", old, old + timedelta(days=28), ("Ancien thème", 40))
     report = build_report(store, since=_since(now), now=now, settings=_settings())
-    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [
-        ("Colis abîmés", 12)
-    ]
-
-
-def test_reports_themes_sized_by_their_members(
-    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
-) -> None:
-    store, ids = seeded_sqlite
-    with store.engine.begin() as conn:
-        conn.execute(
-            text("CREATE TABLE themes (id INTEGER PRIMARY KEY, name TEXT, created_at TIMESTAMP)")
-        )
-        conn.execute(text("CREATE TABLE theme_members (theme_id INTEGER, document_id INTEGER)"))
-        at = (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
-        conn.execute(
-            text(
-                "INSERT INTO themes (id, name, created_at) VALUES (1, 'Ampoules', :a), "
-                "(2, 'Câbles', :a)"
-            ),
-            {"a": at},
-        )
-        conn.execute(text("INSERT INTO theme_members VALUES (1, 1), (2, 2), (2, 3), (2, 4)"))
-    reads.read_store.cache_clear()
+    assert report.themes is None  # a run, but of another period
+    _run(store, "r2", now - timedelta(days=28), now, ("Colis abîmés", 12), ("Câbles", 30))
     report = build_report(store, since=_since(now), now=now, settings=_settings(report_themes=1))
     assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [
-        ("Câbles", 3)
+        ("Câbles", 30)
     ]
     md = render(report, "md").decode()
-    assert "## Thèmes émergents" in md and "| Câbles | 3 |" in md
+    assert "## Thèmes émergents" in md and "| Câbles | 30 |" in md
+
+
+def test_reports_themes_of_the_latest_run_only(
+    seeded_sqlite: tuple[Store, dict[str, Any]], now: datetime
+) -> None:
+    store, _ = seeded_sqlite
+    _run(store, "r1", now - timedelta(days=28), now - timedelta(days=1), ("Ampoules", 50))
+    _run(store, "r2", now - timedelta(days=27), now, ("Ampoules", 20), ("Câbles", 8))
+    report = build_report(store, since=_since(now), now=now, settings=_settings())
+    assert report.themes is not None and [(t.label, t.size) for t in report.themes] == [
+        ("Ampoules", 20),
+        ("Câbles", 8),
+    ]
 
 
 @pytest.mark.parametrize("method", ["tfidf", "embeddings"])

@@ -110,6 +110,8 @@ def worker_env(
         LISTENING_WORKERS__BROKER_URL=broker,
         LISTENING_WORKERS__QUEUE_PREFIX=prefix,
         LISTENING_WORKERS__CONNECT_RETRIES="20",
+        # the workers fetch and post to local test servers: allowed explicitly (docs/SECURITY.md)
+        LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS="true",
         **extra,
     )
     return env
