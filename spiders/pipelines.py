@@ -22,6 +22,14 @@ from listening.store.documents import DocumentIn
 
 log = logging.getLogger(__name__)
 MAX_VALIDATORS = 5000
+# why a crawl ended before it was done, said in the run's errors (``runs``, Sources page)
+STOPPED = {
+    "memusage_exceeded": "the crawl was stopped: it used more memory than "
+    "collection.crawl_memory_limit_mb (raise it, or lower crawl_max_pages)",
+    "closespider_timeout": "the crawl was stopped after collection.crawl_max_minutes; "
+    "the next run resumes where it stopped",
+    "shutdown": "the crawl was interrupted; the next run resumes where it stopped",
+}
 MAX_ERRORS = 50
 
 
@@ -72,9 +80,10 @@ class StorePipeline:
     def spider_closed(self, spider: Any, reason: str) -> None:
         self.flush()
         blocked = bool(spider.blocked_reason)
+        stopped = [STOPPED[reason]] if reason in STOPPED else []  # never a silent early stop
         result = {
             **self.counts,
-            "errors": (spider.errors + self.errors)[:MAX_ERRORS],
+            "errors": (stopped + spider.errors + self.errors)[:MAX_ERRORS],
             "blocked": blocked,
             "blocked_reason": spider.blocked_reason,
             "finish_reason": reason,

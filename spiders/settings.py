@@ -37,6 +37,9 @@ EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.memdebug.MemoryDebugger": None,
     "scrapy.extensions.feedexport.FeedExporter": None,  # items go to the store, not to feeds
+    # the memory limit on the crawl's current RSS, not the peak inherited from its parent
+    "scrapy.extensions.memusage.MemoryUsage": None,
+    "spiders.extensions.CurrentMemoryUsage": 0,
 }
 
 # Retries with exponential backoff on 5xx and timeouts; 403/429 are never retried: they

@@ -105,6 +105,27 @@ def test_spiders_stop_paginating_when_a_page_is_already_stored(
     assert _count(sqlite_store, source.id) == 3
 
 
+def test_spiders_memory_limit_is_the_crawls_own(sqlite_store: Store, tmp_path: Path) -> None:
+    """A crawl started by a big process (a service holding the NLP models) is not stopped
+    for its parent's memory: Linux hands the parent's peak RSS to the child."""
+    ballast = bytearray(400 * 1024 * 1024)  # this process: > 400 MB resident
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    settings = _settings(tmp_path, crawl_memory_limit_mb=300)
+    with spider_server() as (base, _state):
+        source = _add(sqlite_store, "lampes", "review_site", f"{base}/pages/trustpilot_page1.html")
+        result = run_crawl(settings, source)
+    del ballast
+    assert result["finish_reason"] != "memusage_exceeded", result
+    assert (result["new"], result["pages"]) == (3, 2)
+    # a crawl that does exceed its own limit stops and says so (never an empty "ok")
+    tight = _settings(tmp_path, crawl_memory_limit_mb=64)
+    with spider_server() as (base, _state):
+        source = _add(sqlite_store, "lampes2", "review_site", f"{base}/pages/trustpilot_page1.html")
+        stopped = run_crawl(tight, source)
+    assert stopped["finish_reason"] == "memusage_exceeded"
+    assert "crawl_memory_limit_mb" in " ".join(stopped["errors"])
+
+
 def test_spiders_survive_faults_and_report_them(sqlite_store: Store, tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with spider_server() as (base, state):
