@@ -3,7 +3,7 @@
 Each pass runs :func:`listening.collection.runner.collect` with ``due_only=True`` (so a
 source runs every ``schedule_minutes``, minus a random jitter, or at once when the
 dashboard enqueued it), then :func:`listening.pipeline.run_downstream` (analyse → route →
-notify). Sources are locked one by one in the store, so several ``serve`` processes, or a
+notify), then the emerging themes when they are due (listening.insights.schedule). Sources are locked one by one in the store, so several ``serve`` processes, or a
 ``serve`` and a manual ``listening collect``, never collect one source twice at once.
 SIGINT / SIGTERM stop the loop after the current source.
 """
@@ -27,9 +27,14 @@ Downstream = Callable[[Store, Settings], dict[str, Any]]
 
 
 def _default_downstream(store: Store, settings: Settings) -> dict[str, Any]:
+    from listening.insights.schedule import run_themes_if_due
     from listening.pipeline import run_downstream
 
-    return run_downstream(store, settings)
+    summary = run_downstream(store, settings)
+    themes = run_themes_if_due(store, settings)  # emerging themes, when due (docs/INSIGHTS.md)
+    if themes is not None:
+        summary["themes"] = themes
+    return summary
 
 
 def run_pass(

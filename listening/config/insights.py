@@ -147,6 +147,13 @@ class InsightsSettings(BaseModel):
         description="Emerging themes: a theme whose volume is at least this many times its volume in "
         "the previous period raises an alert (through LISTENING_ROUTING__ALERT_TARGETS).",
     )
+    themes_interval_hours: float = Field(
+        default=24.0,
+        ge=0.0,
+        description="Emerging themes: `listening serve` clusters the last themes_days days once "
+        "this many hours after the previous run (so fast-growing themes alert by themselves); "
+        "0: only when `listening themes` is run.",
+    )
     themes_alert_min_count: int = Field(
         default=10,
         ge=1,

@@ -243,3 +243,27 @@ def test_themes_promoted_taxonomy_keeps_learning_from_our_verbatims(tmp_path: Pa
     )
     assert learns_from_own(load_taxonomy(extended)) and learns_from_own(load_taxonomy())
     assert not learns_from_own(load_taxonomy(other))
+
+
+def test_themes_scheduled_in_serve_when_due(store: Store, tmp_path: Path, encoder: Any) -> None:
+    from listening.insights.schedule import run_themes_if_due
+
+    off = _settings(tmp_path, store, themes_interval_hours=0)
+    assert run_themes_if_due(store, off, now=NOW, encoder=encoder) is None  # 0: never by itself
+    settings = _settings(tmp_path, store, themes_interval_hours=24)
+    skipped = run_themes_if_due(store, settings, now=NOW, encoder=encoder)
+    assert skipped is not None and "no verbatims" in skipped["skipped"]  # said, not raised
+    assert run_themes_if_due(store, settings, now=NOW + timedelta(hours=1), encoder=encoder) is None
+    _seed(store, CARRIER + OTHER, [CARRIER[0], *OTHER[:10]])
+    later = NOW + timedelta(hours=25)
+    ran = run_themes_if_due(store, settings, now=later, encoder=encoder)
+    assert ran is not None and ran["themes"] >= 1
+    opened = ran["alerts"]["opened"]
+    assert any("rapidexo" in a["label"] for a in opened)  # the growing carrier theme alerts
+    with store.session() as s:
+        n = s.scalar(select(func.count(Alert.id)).where(Alert.kind == "emerging_theme"))
+        assert n == len(opened)
+    # not again until the interval has passed since that run
+    assert (
+        run_themes_if_due(store, settings, now=later + timedelta(hours=2), encoder=encoder) is None
+    )
