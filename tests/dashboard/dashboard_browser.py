@@ -1,6 +1,6 @@
 """A minimal headless-Chromium driver over the DevTools protocol (no selenium needed).
 
-Used by the browser test: start Chromium with a free remote-debugging port, open a
+Used by the browser tests: start `listening dashboard` (:func:`running_dashboard`), start Chromium with a free remote-debugging port, open a
 URL, wait until Streamlit has finished running the page, read its text and the
 exception elements, and save a PNG screenshot.
 """
@@ -8,16 +8,22 @@ exception elements, and save a PNG screenshot.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from websockets.sync.client import connect
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -153,3 +159,57 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_dashboard(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`listening dashboard ARGS` with stdin closed, until its health check answers; its URL."""
+    port = free_port()
+    log_path = tmp_path / "dashboard.log"
+    log = log_path.open("w")
+    # its own process group: `listening dashboard` starts `streamlit run` as a child,
+    # and both must go when the test ends
+    proc = subprocess.Popen(
+        # `python -m` from the checkout: this tree's code, whatever the venv's install points at
+        [sys.executable, "-m", "listening.cli", "dashboard", *args, "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL,
+        env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"`listening dashboard` exited: {log_path.read_text()}")
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the dashboard did not answer its health check within 60 s")
+        yield base
+    finally:
+        stop_group(proc)
+        log.close()
+
+
+def stop_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM the dashboard's process group, SIGKILL what is left after 10 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the wrapper so only live members keep the group alive
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)

@@ -8,19 +8,14 @@ missing, and is skipped elsewhere.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from dashboard_browser import Browser, find_chromium, free_port
+from dashboard_browser import Browser, find_chromium, running_dashboard
 
 from listening.store import Store
 
@@ -46,40 +41,6 @@ def chromium() -> str:
     return binary
 
 
-@contextlib.contextmanager
-def running_dashboard(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`listening dashboard ARGS` with stdin closed, until its health check answers; its URL."""
-    port = free_port()
-    log_path = tmp_path / "dashboard.log"
-    log = log_path.open("w")
-    # its own process group: `listening dashboard` starts `streamlit run` as a child,
-    # and both must go when the test ends
-    proc = subprocess.Popen(
-        # `python -m` from the checkout: this tree's code, whatever the venv's install points at
-        [sys.executable, "-m", "listening.cli", "dashboard", *args, "--port", str(port)],
-        cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL,
-        env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"`listening dashboard` exited: {log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard did not answer its health check within 60 s")
-        yield base
-    finally:
-        stop_group(proc)
-        log.close()
-
-
 @pytest.fixture
 def dashboard_url(sqlite_store: Store, seeded: dict[str, Any], tmp_path: Path) -> Iterator[str]:
     with running_dashboard(tmp_path, "--headless") as base:
@@ -97,24 +58,6 @@ def test_dashboard_first_run_without_terminal_serves(sqlite_store: Store, tmp_pa
     assert "Email:" not in (tmp_path / "dashboard.log").read_text()
 
 
-def stop_group(proc: subprocess.Popen[Any]) -> None:
-    """SIGTERM the dashboard's process group, SIGKILL what is left after 10 s."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        proc.poll()  # reap the wrapper so only live members keep the group alive
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
 
 
 @pytest.mark.slow

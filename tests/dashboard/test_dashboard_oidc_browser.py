@@ -10,28 +10,21 @@ Skipped without Chromium (fails in CI, like test_dashboard_browser.py).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from dashboard_browser import Browser, find_chromium, free_port
+from dashboard_browser import Browser, find_chromium, running_dashboard
 from dashboard_helpers import PASSWORD, add_user
 from oidc_provider_mock import User as IdpUser
 from oidc_provider_mock import run_server_in_thread
-from test_dashboard_browser import stop_group
 
 from listening import accounts
 from listening.store import Store
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-ROOT = Path(__file__).resolve().parents[2]
 GUEST = IdpUser(sub="u-guest", claims={"preferred_username": "guest", "groups": ["visitors"]})
 LEA = IdpUser(
     sub="u-lea",
@@ -42,38 +35,6 @@ LEA = IdpUser(
         "groups": ["staff", "cx-support"],
     },
 )
-
-
-@contextlib.contextmanager
-def dashboard(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path / "dashboard.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "listening.cli", "dashboard", "--headless", "--port", str(port)],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    pytest.fail(f"`listening dashboard` exited: {log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-            else:
-                pytest.fail("the dashboard did not answer its health check within 60 s")
-            yield base
-        finally:
-            stop_group(proc)
 
 
 def wait_for(browser: Browser, text: str, timeout: float = 60) -> str:
@@ -113,7 +74,7 @@ def test_dashboard_oidc_sign_in_in_a_browser(
             "LISTENING_AUTH__OIDC_CLIENT_SECRET_FILE": str(secret),
             "LISTENING_AUTH__OIDC_ROLE_MAP": '{"cx-support": "support", "cx-admins": "admin"}',
         }
-        with dashboard(tmp_path, env) as base:
+        with running_dashboard(tmp_path, "--headless", env=env) as base:
             browser = Browser(binary)
             try:
                 browser.open(base, ready_text="Connexion", timeout=90)
@@ -190,7 +151,7 @@ def test_dashboard_password_sign_in_keeps_the_url_path(
             pytest.fail("chromium is not installed: apt-get install -y chromium")
         pytest.skip("chromium is not installed")
     add_user(sqlite_store, "cleo", "community")
-    with dashboard(tmp_path, os.environ.copy()) as base:
+    with running_dashboard(tmp_path, "--headless") as base:
         browser = Browser(binary)
         try:
             browser.open(f"{base}/review", ready_text="Connexion", timeout=90)
