@@ -96,15 +96,15 @@ def apply_time_zone(conn: Connection, name: str) -> bool:
     In the caller's transaction: replace the offsets, then rebuild the daily rollups so
     past days are re-counted in the new zone (the triggers keep them from then on).
     """
+    zone(name)  # an unknown zone is refused before anything is read or written
     tz_name = "UTC" if name.upper() == "UTC" else name
-    rows = offsets(tz_name)
     if store_time_zone(conn) == tz_name:
-        return False
+        return False  # the usual `listening init`: nothing to compute
     conn.execute(delete(LocalTimeOffset))
     if tz_name != "UTC":
         conn.execute(
             insert(LocalTimeOffset),
-            [{"starts_at": at, "offset_minutes": m, "zone": tz_name} for at, m in rows],
+            [{"starts_at": at, "offset_minutes": m, "zone": tz_name} for at, m in offsets(tz_name)],
         )
     rebuild_rollups(conn)
     return True
