@@ -10,6 +10,7 @@ per URL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import streamlit as st
@@ -54,16 +55,17 @@ has_documents = _cached(reads.has_documents)
 has_table = _cached(reads.has_table)
 document_counts = _cached(reads.document_counts)
 coverage = _cached(reads.coverage)
-overview_kpis = _cached(reads.overview_kpis)
-volume_by_day = _cached(reads.volume_by_day)
-sentiment_by_day = _cached(reads.sentiment_by_day)
 topic_counts = _cached(reads.topic_counts)
-topic_sentiment = _cached(reads.topic_sentiment)
+# derived from the two cached aggregates (pandas only): one SQL run per aggregate and page
+overview_kpis = partial(reads.overview_kpis, counts=document_counts)
+volume_by_day = partial(reads.volume_by_day, counts=document_counts)
+sentiment_by_day = partial(reads.sentiment_by_day, counts=document_counts)
+topic_sentiment = partial(reads.topic_sentiment, counts=topic_counts)
+topic_spikes = partial(reads.topic_spikes, counts=topic_counts)
+criterion_matrix = partial(reads.criterion_matrix, counts=topic_counts)
+criterion_trend = partial(reads.criterion_trend, counts=topic_counts)
 open_alerts = _cached(reads.open_alerts)
-topic_spikes = _cached(reads.topic_spikes)
 latest_verbatims = _cached(reads.latest_verbatims)
-criterion_matrix = _cached(reads.criterion_matrix)
-criterion_trend = _cached(reads.criterion_trend)
 topic_verbatims = _cached(reads.topic_verbatims)
 search = _cached(reads.search)
 ticket_summary = _cached(reads.ticket_summary)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,11 @@ def _frame(url: str, stmt: Any, params: dict[str, Any]) -> pd.DataFrame:
 
 def _dialect(url: str) -> str:
     return read_store(url).dialect
+
+
+Counts = Callable[[str, Filters], pd.DataFrame]
+"""Where a derived read gets its counts (``document_counts`` or ``topic_counts`` by default;
+the dashboard passes its cached ones, so one page runs each aggregate once)."""
 
 
 def time_zone(url: str) -> str:
@@ -166,8 +172,8 @@ def coverage(url: str, f: Filters) -> dict[str, int]:
     }
 
 
-def overview_kpis(url: str, f: Filters) -> dict[str, int]:
-    df = document_counts(url, f)
+def overview_kpis(url: str, f: Filters, counts: Counts | None = None) -> dict[str, int]:
+    df = (counts or document_counts)(url, f)
     analysed = df[df["sentiment"].notna()]
     return {
         "documents": int(df["n"].sum()),
@@ -177,15 +183,15 @@ def overview_kpis(url: str, f: Filters) -> dict[str, int]:
     }
 
 
-def volume_by_day(url: str, f: Filters) -> pd.DataFrame:
+def volume_by_day(url: str, f: Filters, counts: Counts | None = None) -> pd.DataFrame:
     """Verbatims per local day, source kind and brand."""
-    df = document_counts(url, f)
+    df = (counts or document_counts)(url, f)
     return df.groupby(["day", "kind", "brand"], as_index=False)["n"].sum().sort_values("day")
 
 
-def sentiment_by_day(url: str, f: Filters) -> pd.DataFrame:
+def sentiment_by_day(url: str, f: Filters, counts: Counts | None = None) -> pd.DataFrame:
     """Positive / neutral / negative verbatims per local day and brand (latest analysis)."""
-    df = document_counts(url, f)
+    df = (counts or document_counts)(url, f)
     df = df[df["sentiment"].isin(["positive", "neutral", "negative"])]
     out = df.pivot_table(index=["day", "brand"], columns="sentiment", values="n", aggfunc="sum",
                          fill_value=0).reset_index()
@@ -225,9 +231,9 @@ def topic_counts(url: str, f: Filters) -> pd.DataFrame:
     return df
 
 
-def topic_sentiment(url: str, f: Filters) -> pd.DataFrame:
+def topic_sentiment(url: str, f: Filters, counts: Counts | None = None) -> pd.DataFrame:
     """Topic × topic-level sentiment counts."""
-    df = topic_counts(url, f)
+    df = (counts or topic_counts)(url, f)
     return df.groupby(["topic", "sentiment"], as_index=False)["n"].sum()
 
 
@@ -255,7 +261,10 @@ def open_alerts(url: str, limit: int = 20) -> pd.DataFrame:
     return _frame(url, stmt, {"lim": limit})
 
 
-def topic_spikes(url: str, f: Filters, recent_days: int = 7, baseline_days: int = 28) -> pd.DataFrame:
+def topic_spikes(
+    url: str, f: Filters, recent_days: int = 7, baseline_days: int = 28,
+    counts: Counts | None = None,
+) -> pd.DataFrame:
     """Per topic: mentions in the last ``recent_days`` of the range vs the ``baseline_days`` before.
 
     ``expected`` is the baseline rate scaled to the recent window; ``z`` is the Poisson
@@ -263,7 +272,7 @@ def topic_spikes(url: str, f: Filters, recent_days: int = 7, baseline_days: int 
     """
     recent_start = f.end - timedelta(days=recent_days - 1)
     base_start = recent_start - timedelta(days=baseline_days)
-    df = topic_counts(url, dataclasses.replace(f, start=base_start))
+    df = (counts or topic_counts)(url, dataclasses.replace(f, start=base_start))
     if df.empty:
         return pd.DataFrame(columns=["topic", "recent", "baseline", "recent_negative",
                                      "expected", "z"])
@@ -315,9 +324,9 @@ def latest_verbatims(url: str, f: Filters, limit: int = 50, offset: int = 0) -> 
 
 
 # --------------------------------------------------------------------- competitors
-def criterion_matrix(url: str, f: Filters) -> pd.DataFrame:
+def criterion_matrix(url: str, f: Filters, counts: Counts | None = None) -> pd.DataFrame:
     """Per brand × topic: positive / neutral / negative mentions (topic-level sentiment)."""
-    df = topic_counts(url, f)
+    df = (counts or topic_counts)(url, f)
     df = df[df["brand_id"] != 0]
     columns = ["brand_id", "brand", "is_own", "topic", "positive", "neutral", "negative", "n"]
     if df.empty:
@@ -329,9 +338,9 @@ def criterion_matrix(url: str, f: Filters) -> pd.DataFrame:
     return out[columns]
 
 
-def criterion_trend(url: str, f: Filters) -> pd.DataFrame:
+def criterion_trend(url: str, f: Filters, counts: Counts | None = None) -> pd.DataFrame:
     """Per week (Monday, UTC) × brand × topic: positive / negative / all mentions."""
-    df = topic_counts(url, f)
+    df = (counts or topic_counts)(url, f)
     df = df[df["brand_id"] != 0]
     if df.empty:
         return pd.DataFrame(columns=["week", "brand", "topic", "positive", "negative", "n"])
