@@ -107,8 +107,8 @@ class Preparer:
         return items
 
     def _finish(self, item: Prepared, doc: Any, topic_matcher: Any, urgency_matcher: Any) -> None:
+        clauses = split_clauses([doc])[0]  # before the lemmas are folded for the Matcher
         set_fold_attributes(doc)
-        clauses = split_clauses([doc])[0]
         starts = np.array([c.start for c in clauses])
         hits: dict[int, set[str]] = defaultdict(set)
         vocab = doc.vocab

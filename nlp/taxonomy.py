@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     )
 
 
-_FOLDED_KEYS = {"LOWER": "NORM", "ORTH": "NORM", "TEXT": "NORM", "NORM": "NORM"}
+_FOLDED_KEYS = {"LOWER": "NORM", "ORTH": "NORM", "TEXT": "NORM", "NORM": "NORM", "LEMMA": "LEMMA"}
 
 
 def _fold_value(value: Any) -> Any:
@@ -108,27 +109,49 @@ def _fold_value(value: Any) -> Any:
 
 def fold_pattern(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The accent- and case-insensitive form of a Matcher pattern: LOWER/ORTH/TEXT compare the
-    folded token (``NORM``, set by :func:`set_fold_attributes`), LEMMA the folded lemma."""
+    folded token (``NORM``), LEMMA the folded lemma (both set by :func:`set_fold_attributes`)."""
     out = []
     for token in pattern:
         new: dict[str, Any] = {}
         for key, value in token.items():
             if key in _FOLDED_KEYS and not (isinstance(value, dict) and "REGEX" in value):
                 new[_FOLDED_KEYS[key]] = _fold_value(value)
-            elif key == "LEMMA" and not (isinstance(value, dict) and "REGEX" in value):
-                new.setdefault("_", {})["flemma"] = _fold_value(value)
             else:
                 new[key] = value
         out.append(new)
     return out
 
 
+def expand_first_token(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """One pattern per value of a first-token ``IN`` set on NORM or LEMMA (same matches).
+
+    spaCy's Matcher tests the first token of every pattern at every token of the text; an
+    ``IN`` set there is a Python predicate called each time (most of the analysis time
+    outside the encoder), an exact value a comparison in C."""
+    first = pattern[0] if pattern else {}
+    if "OP" in first:
+        return [pattern]
+    for key in ("LEMMA", "NORM"):
+        value = first.get(key)
+        if isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
+            values = list(dict.fromkeys(value["IN"]))
+            return [[{**first, key: v}, *pattern[1:]] for v in values]
+    return [pattern]
+
+
+@lru_cache(maxsize=200_000)
+def _fold_cached(text: str) -> str:
+    return fold(text)
+
+
 def set_fold_attributes(doc: Any) -> None:
-    """Give every token its folded form (``norm_``) and folded lemma (``._.flemma``), which
-    the patterns of :func:`build_matcher` compare."""
+    """Give every token its folded form (``norm_``) and replace its lemma by the folded lemma
+    (its own folded form when it has none): what the patterns of :func:`build_matcher`
+    compare. The documents are the analysis' own, read for nothing else afterwards."""
     for token in doc:
-        token.norm_ = fold(token.text)
-        token._.flemma = fold(token.lemma_) if token.lemma_ else token.norm_
+        norm = token.norm_ = _fold_cached(token.text)
+        lemma = token.lemma_
+        token.lemma_ = _fold_cached(lemma) if lemma else norm
 
 
 def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, Any]]]]],
@@ -140,10 +163,6 @@ def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, 
 
     import_spacy()
     from spacy.matcher import Matcher
-    from spacy.tokens import Token
-
-    if not Token.has_extension("flemma"):
-        Token.set_extension("flemma", default="")
 
     matcher = Matcher(vocab)
     for label, by_lang in patterns.items():
@@ -152,7 +171,7 @@ def build_matcher(vocab: Any, patterns: dict[str, dict[str, list[list[dict[str, 
             pats = []
         if pats:
             try:
-                matcher.add(label, [fold_pattern(p) for p in pats])
+                matcher.add(label, [x for p in pats for x in expand_first_token(fold_pattern(p))])
             except Exception as exc:
                 raise AnalysisError(f"invalid Matcher pattern for {label!r} ({lang}): {exc}",
                                     "patterns are lists of spaCy token dicts") from None

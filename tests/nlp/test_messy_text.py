@@ -9,7 +9,7 @@ from nlp.normalize import fold, normalize
 from nlp.pipeline import Analyzer
 from nlp.prepare import Preparer
 from nlp.smalltalk import is_smalltalk
-from nlp.taxonomy import NOT_PREFIX, fold_pattern, load_taxonomy
+from nlp.taxonomy import NOT_PREFIX, expand_first_token, fold_pattern, load_taxonomy
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,51 @@ def test_normalize_leaves_clean_text_alone() -> None:
 def test_fold_pattern_compares_folded_forms() -> None:
     assert fold("Reçu Déjà") == "recu deja"
     folded = fold_pattern([{"LEMMA": {"IN": ["expédition"]}}, {"LOWER": "reçu", "OP": "?"}])
-    assert folded == [{"_": {"flemma": {"IN": ["expedition"]}}}, {"NORM": "recu", "OP": "?"}]
+    assert folded == [{"LEMMA": {"IN": ["expedition"]}}, {"NORM": "recu", "OP": "?"}]
+
+
+def test_first_token_sets_become_exact_values() -> None:
+    pattern = [{"LEMMA": {"IN": ["colis", "commande", "colis"]}, "POS": "NOUN"}, {"NORM": "recu"}]
+    assert expand_first_token(pattern) == [
+        [{"LEMMA": "colis", "POS": "NOUN"}, {"NORM": "recu"}],
+        [{"LEMMA": "commande", "POS": "NOUN"}, {"NORM": "recu"}],
+    ]
+    optional = [{"NORM": {"IN": ["pas", "rien"]}, "OP": "?"}, {"NORM": "recu"}]
+    assert expand_first_token(optional) == [optional]  # a repeated or optional token keeps its set
+    regex = [{"NORM": {"REGEX": "^liv"}}]
+    assert expand_first_token(regex) == [regex]
+
+
+def test_expanded_matcher_finds_what_the_original_patterns_find(preparer: Preparer) -> None:
+    """The Matcher built from expanded patterns returns the same (label, start, end) as one built
+    from the folded patterns as written, on the shipped taxonomy and chat-like text."""
+    from spacy.matcher import Matcher
+
+    from nlp.taxonomy import set_fold_attributes
+    from nlp.text import spacy_pipeline
+
+    nlp = spacy_pipeline("fr")
+    tax = load_taxonomy()
+    plain = Matcher(nlp.vocab)
+    for label, by_lang in tax.patterns.items():
+        if by_lang.get("fr"):
+            plain.add(label, [fold_pattern(p) for p in by_lang["fr"]])
+    expanded, _urgency = preparer._matchers_for("fr")
+    texts = [
+        "ou en est ma commande ? toujours rien recu depuis 10 jours",
+        "Le livreur a laissé le colis devant la porte, il manque un article",
+        "remboursement pas reçu, le SAV ne répond pas, je vais porter plainte",
+        "Site lent, paiement refusé deux fois, prix trop cher",
+        "produit cassé à la réception, je veux le retourner",
+    ]
+    found = 0
+    for doc in nlp.pipe(texts):
+        set_fold_attributes(doc)
+        want = sorted((nlp.vocab.strings[m], a, b) for m, a, b in plain(doc))
+        got = sorted((nlp.vocab.strings[m], a, b) for m, a, b in expanded(doc))
+        assert sorted(set(got)) == sorted(set(want))
+        found += len(want)
+    assert found >= 5
 
 
 @pytest.mark.parametrize(
