@@ -105,7 +105,8 @@ class OnnxEncoder(ChunkingEncoder):
         self,
         model: str = "",
         threads: int = 0,
-        batch_size: int = 32,
+        batch_size: int = 64,
+        batch_tokens: int = 512,
         cache_path: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -118,6 +119,7 @@ class OnnxEncoder(ChunkingEncoder):
 
         self.threads = resolve_threads(threads)
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.prefix = str(info.get("prefix", "passage: "))
         self.pad_id = int(info.get("pad_id", 1))
         self.identity = fingerprint(info)
@@ -125,6 +127,9 @@ class OnnxEncoder(ChunkingEncoder):
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # shape-merge notices of the fused operators
+        # idle intra-op threads sleep instead of spinning: the text preparation of the next batch
+        # (Analyzer.analyze_stream) gets the core (encoder alone ~2 % slower, pipeline faster)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self._tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
@@ -155,12 +160,25 @@ class OnnxEncoder(ChunkingEncoder):
                 out.append((i, [self._bos, *part, self._eos], max(len(part), 1)))
         return out
 
+    def _batches(self, windows: list[tuple[int, list[int], int]]) -> list[list[tuple[int, list[int], int]]]:
+        """Windows sorted by length, grouped while rows x longest row stays within
+        ``batch_tokens`` (at most ``batch_size`` rows): short clauses go in wide batches, long
+        reviews in narrow ones (measured fastest for both, docs/BENCHMARKS.md)."""
+        ordered = sorted(windows, key=lambda w: len(w[1]))
+        batches, start = [], 0
+        while start < len(ordered):
+            end = start + 1
+            while (end < len(ordered) and end - start < self.batch_size
+                   and (end - start + 1) * len(ordered[end][1]) <= self.batch_tokens):
+                end += 1
+            batches.append(ordered[start:end])
+            start = end
+        return batches
+
     def _embed_raw(self, texts: list[str]) -> np.ndarray:
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        windows = sorted(self._windows(texts), key=lambda w: len(w[1]))
-        for start in range(0, len(windows), self.batch_size):
-            batch = windows[start : start + self.batch_size]
+        for batch in self._batches(self._windows(texts)):
             width = max(len(ids) for _, ids, _ in batch)
             ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -180,6 +198,7 @@ def make_onnx(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
     if settings is not None:
         kwargs.setdefault("model", settings.nlp.onnx_model)
         kwargs.setdefault("threads", settings.nlp.threads)
+        kwargs.setdefault("batch_tokens", settings.nlp.batch_tokens)
     try:
         return OnnxEncoder(**kwargs)
     except AnalysisError as exc:
