@@ -56,6 +56,7 @@ def onnx_int8(onnx_dir: Path, work: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from nlp.onnx_encoder import checked_info
+    from nlp.onnx_export import FILES
 
     checked_info(onnx_dir)
     out = work / "onnx-int8"
@@ -66,12 +67,14 @@ def onnx_int8(onnx_dir: Path, work: Path) -> Path:
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["MatMul", "Attention"],
         extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        use_external_data_format=True,  # model.onnx + model.onnx.data, as the float folder
     )
     shutil.copy(onnx_dir / "tokenizer.json", out / "tokenizer.json")
     from nlp.e5_export import sha256_file
 
     info = json.loads((onnx_dir / "listening.json").read_text(encoding="utf-8"))
-    info["model_sha256"] = sha256_file(out / "model.onnx")
+    for name, key in FILES.items():
+        info[key] = sha256_file(out / name)
     (out / "listening.json").write_text(json.dumps(info), encoding="utf-8")
     return out
 

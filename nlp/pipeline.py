@@ -3,16 +3,20 @@ per-topic sentiment → document sentiment → intent → urgency → actionable
 
 ``Analyzer.analyze(texts)`` takes a batch and returns one :class:`AnalysisResult` per
 text; an item that cannot be analysed gets ``error`` set (and neutral defaults) instead
-of failing the batch. ``model_version`` is derived from the component names and the
+of failing the batch. ``Analyzer.analyze_stream(batches)`` does the same for a stream of
+batches and prepares the next batch (spaCy, Matcher, language) in a thread while the encoder
+runs on the current one, which is how ``listening analyze`` and the workers call it. ``model_version`` is derived from the component names and the
 hashes of the artifacts in use, so a retrained head re-analyses the store.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +35,7 @@ SHIPPED_MODELS = Path(__file__).resolve().parent / "models"  # package data: in 
 HEAD_NAMES = ("sentiment", "aspect_sentiment", "topics", "intent", "urgency")
 SENTIMENTS = ["negative", "neutral", "positive"]
 INTENTS = ["complaint", "question", "praise", "suggestion", "other"]
+T = TypeVar("T")
 URGENCY_HEAD_MIN = 0.8  # the urgency head alone must be confident; patterns decide otherwise
 
 
@@ -143,7 +148,35 @@ class Analyzer:
         return featurize(self.encoder, items)
 
     def analyze(self, texts: list[Any], hints: list[str | None] | None = None) -> list[AnalysisResult]:
-        items = self.preparer.prepare(texts, hints)
+        return self.analyze_prepared(self.preparer.prepare(texts, hints))
+
+    def analyze_stream(
+        self, batches: Iterable[tuple[list[Any], list[str | None] | None, T]]
+    ) -> Iterator[tuple[T, list[AnalysisResult]]]:
+        """``(texts, hints, tag)`` batches in, ``(tag, results)`` out, in order.
+
+        While the encoder works on one batch, a thread prepares the next one (spaCy,
+        Matcher, language): the encoder's runtime leaves the GIL and, with its idle threads
+        sleeping rather than spinning, the core. The next batch is taken from ``batches``
+        before the current results are yielded. Results are those of :meth:`analyze`."""
+        source = iter(batches)
+        with ThreadPoolExecutor(1, thread_name_prefix="listening-prepare") as pool:
+
+            def submit() -> tuple[T, Future[list[Prepared]]] | None:
+                try:
+                    texts, hints, tag = next(source)
+                except StopIteration:
+                    return None
+                return tag, pool.submit(self.preparer.prepare, texts, hints)
+
+            pending = submit()
+            while pending is not None:
+                tag, future = pending
+                items = future.result()
+                pending = submit()
+                yield tag, self.analyze_prepared(items)
+
+    def analyze_prepared(self, items: list[Prepared]) -> list[AnalysisResult]:
         results = [AnalysisResult(language=item.language, error=item.error) for item in items]
         live = [i for i, item in enumerate(items) if item.error is None and not item.empty]
         if not live:

@@ -9,7 +9,7 @@ returns counts. Items that cannot be analysed get a row with ``error`` set.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -102,19 +102,29 @@ def analyze_pending(store: Store, settings: Settings, limit: int | None = None,
     ``{"analysed", "failed", "skipped", "model_version"}`` (skipped = already current)."""
     analyzer = get_analyzer(settings)
     version = analyzer.model_version
-    analysed = failed = 0
+    analysed = failed = claimed = 0
     seen: set[int] = set()
+    held: list[list[Any]] = []  # claimed batches not written yet: the current one and the next
     owner, lease = new_owner(), settings.workers.analysis_lease_seconds
-    while limit is None or analysed + failed < limit:
-        size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size,
-                                                                  limit - analysed - failed)
-        batch = _claim_batch(store, version, size, seen, owner, lease)
-        if batch is None:
-            break
-        if not batch:  # another run claimed or finished them first
-            continue
-        try:
-            results = analyzer.analyze([r[1] or "" for r in batch], [r[2] for r in batch])
+
+    def claims() -> Iterator[tuple[list[Any], list[str | None], list[Any]]]:
+        # pulled by analyze_stream one batch ahead: the next batch is claimed (and prepared)
+        # while the current one is encoded; our own claims keep it disjoint from the current
+        nonlocal claimed
+        while limit is None or claimed < limit:
+            size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size,
+                                                                      limit - claimed)
+            batch = _claim_batch(store, version, size, seen, owner, lease)
+            if batch is None:
+                return
+            if not batch:  # another run claimed or finished them first
+                continue
+            claimed += len(batch)
+            held.append(batch)
+            yield [r[1] or "" for r in batch], [r[2] for r in batch], batch
+
+    try:
+        for batch, results in analyzer.analyze_stream(claims()):
             with store.session() as s:
                 mine = still_claimed(s, [r[0] for r in batch], owner)
                 for (doc_id, _text, _lang, analysis_id), res in zip(batch, results, strict=True):
@@ -131,12 +141,13 @@ def analyze_pending(store: Store, settings: Settings, limit: int | None = None,
                     else:
                         analysed += 1
                 release_documents(s, [r[0] for r in batch], owner)  # same commit as the analyses
-        except BaseException:
-            with store.session() as s:
-                release_documents(s, [r[0] for r in batch], owner)
-            raise
-        if progress:
-            progress(len(batch))
+            held[:] = [b for b in held if b is not batch]
+            if progress:
+                progress(len(batch))
+    except BaseException:
+        with store.session() as s:
+            release_documents(s, [r[0] for b in held for r in b], owner)
+        raise
     with store.session() as s:
         total = int(s.execute(select(func.count(Document.id))).scalar_one())
     return {"analysed": analysed, "failed": failed,
