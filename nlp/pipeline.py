@@ -158,7 +158,8 @@ class Analyzer:
         While the encoder works on one batch, a thread prepares the next one (spaCy,
         Matcher, language): the encoder's runtime leaves the GIL and, with its idle threads
         sleeping rather than spinning, the core. The next batch is taken from ``batches``
-        before the current results are yielded. Results are those of :meth:`analyze`."""
+        before the current results are yielded; when taking it fails, the current results
+        are still yielded before the error is raised. Results are those of :meth:`analyze`."""
         source = iter(batches)
         with ThreadPoolExecutor(1, thread_name_prefix="listening-prepare") as pool:
 
@@ -173,8 +174,14 @@ class Analyzer:
             while pending is not None:
                 tag, future = pending
                 items = future.result()
-                pending = submit()
+                failed: Exception | None = None
+                try:
+                    pending = submit()
+                except Exception as exc:  # the source failed: hand out this batch, then raise
+                    pending, failed = None, exc
                 yield tag, self.analyze_prepared(items)
+                if failed is not None:
+                    raise failed
 
     def analyze_prepared(self, items: list[Prepared]) -> list[AnalysisResult]:
         results = [AnalysisResult(language=item.language, error=item.error) for item in items]

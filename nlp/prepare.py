@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,15 +48,17 @@ class Preparer:
         self.urgency_patterns = urgency_patterns
         self.max_clauses = max_clauses
         self._matchers: dict[str, tuple[Any, Any]] = {}
+        self._loading = threading.Lock()
 
     def _matchers_for(self, lang: str) -> tuple[Any, Any]:
-        if lang not in self._matchers:
-            vocab = spacy_pipeline(lang).vocab
-            self._matchers[lang] = (
-                build_matcher(vocab, self.topic_patterns, lang),
-                build_matcher(vocab, self.urgency_patterns, lang),
-            )
-        return self._matchers[lang]
+        with self._loading:  # loaded once even when two threads prepare (analyze_stream)
+            if lang not in self._matchers:
+                vocab = spacy_pipeline(lang).vocab
+                self._matchers[lang] = (
+                    build_matcher(vocab, self.topic_patterns, lang),
+                    build_matcher(vocab, self.urgency_patterns, lang),
+                )
+            return self._matchers[lang]
 
     def pipeline_lang(self, detected: str, hint: str | None) -> str:
         if detected in ("fr", "en"):
@@ -84,8 +87,8 @@ class Preparer:
             except Exception as exc:  # one bad item never fails the batch
                 item.error = f"preparation failed: {exc}"
         for lang, idx in groups.items():
+            topic_matcher, urgency_matcher = self._matchers_for(lang)  # loads the pipeline too
             nlp = spacy_pipeline(lang)
-            topic_matcher, urgency_matcher = self._matchers_for(lang)
             masked_texts = [items[i].normalized.text for i in idx]  # type: ignore[union-attr]
             try:
                 docs = list(nlp.pipe(masked_texts, batch_size=64))

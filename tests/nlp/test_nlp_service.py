@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from nlp_helpers import plain_settings
 from sqlalchemy import select
 
 from listening.settings import Settings
 from listening.store import Analysis, Document, Source, Store
+from listening.store.work import live_claims
 from nlp import service
 from nlp.pipeline import Analyzer
 
@@ -75,3 +77,59 @@ def test_service_get_analyzer_is_cached(tmp_path: Path) -> None:
     first = service.get_analyzer(settings)
     assert service.get_analyzer(settings) is first
     assert first.model_version.startswith("nlp1-")
+
+
+def test_analyze_stream_gives_the_results_of_analyze_in_order(analyzer: Analyzer) -> None:
+    batches = [
+        (["livraison rapide mais SAV injoignable", "je vais porter plainte"], None, "a"),
+        (["", "Remboursement toujours pas reçu après mon retour"], ["fr", None], "b"),
+        (["where is my order??"], ["en"], "c"),
+    ]
+    streamed = list(analyzer.analyze_stream(iter(batches)))
+    assert [tag for tag, _ in streamed] == ["a", "b", "c"]
+    for (texts, hints, _tag), (_, results) in zip(batches, streamed, strict=True):
+        assert [r.to_json() for r in results] == [r.to_json() for r in analyzer.analyze(texts, hints)]
+
+
+def test_analyze_stream_surfaces_a_failing_source_after_the_batches_before_it(
+    analyzer: Analyzer,
+) -> None:
+    def source():  # type: ignore[no-untyped-def]
+        yield ["SAV injoignable"], None, 1
+        raise RuntimeError("store went away")
+
+    stream = analyzer.analyze_stream(source())
+    tag, results = next(stream)  # the next batch is pulled before this one is handed out
+    assert tag == 1 and results[0].topics
+    with pytest.raises(RuntimeError, match="store went away"):
+        next(stream)
+
+
+def test_service_streams_batches_and_releases_its_claims_when_a_batch_fails(
+    store: Store, tmp_path: Path, analyzer: Analyzer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    texts = [f"colis numéro {i} toujours pas reçu" for i in range(7)]
+    _add_docs(store, texts)
+    settings = _settings_for(store, tmp_path, batch_size=2)
+    monkeypatch.setattr(service, "get_analyzer", lambda _s: analyzer)
+    calls = {"n": 0}
+    real = analyzer.analyze_prepared
+
+    def fail_second(items):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("encoder crashed")
+        return real(items)
+
+    monkeypatch.setattr(analyzer, "analyze_prepared", fail_second)
+    with pytest.raises(RuntimeError, match="encoder crashed"):
+        service.analyze_pending(store, settings)
+    with store.session() as s:
+        assert len(s.scalars(select(Analysis)).all()) == 2  # the first batch was written
+        # neither the failed batch nor the one claimed ahead of it stays claimed
+        assert s.execute(select(Document.id).where(Document.id.in_(live_claims()))).all() == []
+    monkeypatch.setattr(analyzer, "analyze_prepared", real)
+    done = service.analyze_pending(store, settings, limit=3)
+    assert done["analysed"] == 3  # a limit that is not a multiple of the batch size
+    rest = service.analyze_pending(store, settings)
+    assert rest["analysed"] == 2 and rest["skipped"] == 5

