@@ -73,7 +73,7 @@ def onnx_int8(onnx_dir: Path, work: Path) -> Path:
         extra_options={"DefaultTensorType": TensorProto.FLOAT},
         use_external_data_format=True,  # model.onnx + model.onnx.data, as the float folder
     )
-    shutil.copy(onnx_dir / "tokenizer.json", out / "tokenizer.json")
+    shutil.copy(onnx_dir / "tokenizer.model", out / "tokenizer.model")
     from nlp.e5_export import sha256_file
 
     info = json.loads((onnx_dir / "listening.json").read_text(encoding="utf-8"))

@@ -114,7 +114,8 @@ class OnnxEncoder(ChunkingEncoder):
         self.path = resolve_onnx_dir(model)
         info = checked_info(self.path)
         super().__init__(cache_path=cache_path, **kwargs)
-        from tokenizers import Tokenizer
+        from nlp.spm_tokenizer import FILE as TOKENIZER_FILE
+        from nlp.spm_tokenizer import SpmTokenizer
 
         self.threads = resolve_threads(threads)
         self.batch_size = batch_size
@@ -123,7 +124,7 @@ class OnnxEncoder(ChunkingEncoder):
         self.pad_id = int(info.get("pad_id", 1))
         self.identity = fingerprint(info)
         try:
-            self._tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            self._tok = SpmTokenizer(self.path / TOKENIZER_FILE)
             self._open(self.path / "model.onnx")
         except AnalysisError:
             raise
@@ -133,9 +134,7 @@ class OnnxEncoder(ChunkingEncoder):
                 f"rebuild it: {REBUILD_COMMAND}",
             ) from exc
         self.window = int(info.get("max_positions", 512)) - 2
-        bos = self._tok.token_to_id("<s>")
-        eos = self._tok.token_to_id("</s>")
-        self._bos, self._eos = (0 if bos is None else bos), (2 if eos is None else eos)
+        self._bos, self._eos = self._tok.bos, self._tok.eos
 
     def _require(self) -> None:
         require_onnx()
@@ -165,10 +164,9 @@ class OnnxEncoder(ChunkingEncoder):
 
     def _windows(self, texts: list[str]) -> list[tuple[int, list[int], int]]:
         """(text index, input ids with specials, content weight) for every window."""
-        encoded = self._tok.encode_batch([self.prefix + t for t in texts], add_special_tokens=False)
+        encoded = self._tok.encode([self.prefix + t for t in texts])
         out = []
-        for i, enc in enumerate(encoded):
-            ids = enc.ids
+        for i, ids in enumerate(encoded):
             for a in range(0, max(len(ids), 1), self.window):
                 part = ids[a : a + self.window]
                 out.append((i, [self._bos, *part, self._eos], max(len(part), 1)))

