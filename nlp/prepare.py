@@ -60,6 +60,14 @@ class Preparer:
                 )
             return self._matchers[lang]
 
+    def warm(self) -> None:
+        """Load what the first batch needs: the spaCy pipelines and Matchers of every language
+        a text may be analysed in, and the language detector."""
+        for lang in dict.fromkeys(self.pipeline_lang(code, None) for code in self.languages):
+            self._matchers_for(lang)
+        if len(self.languages) > 1:
+            detect_language("Bonjour, ceci est un texte pour charger le détecteur.", self.languages)
+
     def pipeline_lang(self, detected: str, hint: str | None) -> str:
         if detected in ("fr", "en"):
             return detected

@@ -133,3 +133,22 @@ def test_service_streams_batches_and_releases_its_claims_when_a_batch_fails(
     assert done["analysed"] == 3  # a limit that is not a multiple of the batch size
     rest = service.analyze_pending(store, settings)
     assert rest["analysed"] == 2 and rest["skipped"] == 5
+
+
+def test_preparation_models_load_beside_the_encoder_and_their_failure_surfaces(
+    analyzer: Analyzer, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from nlp.prepare import Preparer
+
+    fresh = Analyzer(plain_settings(tmp_path), encoder=analyzer.encoder, heads=dict(analyzer.heads))
+    fresh.ready()
+    assert set(fresh.preparer._matchers) == {"fr", "en"}  # loaded by the thread, not the batch
+    assert fresh.analyze(["SAV injoignable"])[0].topics
+
+    def broken(self: Preparer) -> None:
+        raise OSError("fr_core_news_sm is damaged")
+
+    monkeypatch.setattr(Preparer, "warm", broken)
+    failing = Analyzer(plain_settings(tmp_path), encoder=analyzer.encoder, heads=dict(analyzer.heads))
+    with pytest.raises(OSError, match="damaged"):
+        failing.analyze(["SAV injoignable"])
