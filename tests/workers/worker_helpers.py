@@ -112,6 +112,9 @@ def worker_env(
         LISTENING_WORKERS__CONNECT_RETRIES="20",
         # the workers fetch and post to local test servers: allowed explicitly (docs/SECURITY.md)
         LISTENING_SECURITY__ALLOW_PRIVATE_TARGETS="true",
+        # several worker processes share this machine's cores: one encoder thread each, as
+        # docs/NLP.md "Threads" advises (cores / processes), so that none starves the others
+        LISTENING_NLP__THREADS="1",
         **extra,
     )
     return env
