@@ -3,6 +3,10 @@ order-status evidence, small talk. Built without the encoder: Preparer + taxonom
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from nlp.normalize import fold, normalize
@@ -10,6 +14,8 @@ from nlp.pipeline import Analyzer
 from nlp.prepare import Preparer
 from nlp.smalltalk import is_smalltalk
 from nlp.taxonomy import NOT_PREFIX, expand_first_token, fold_pattern, load_taxonomy
+
+DATA = Path(__file__).resolve().parents[2] / "nlp" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +203,31 @@ def test_pipeline_chat_messages_with_the_shipped_heads(analyzer: Analyzer) -> No
     assert any(e["text"] == "tjrs rien recu" for e in delivery[0]["evidence"])
     for res in talk:
         assert res.smalltalk and not res.topics and not res.actionable and res.intent == "other"
+
+
+def test_numpy_blas_gives_the_tags_lemmas_and_sentences_of_thinc_blis() -> None:
+    """The French pipeline runs its matrix products through numpy's BLAS (nlp.text.use_numpy_blas,
+    2x faster): same part of speech, morphology, lemma and sentence start for every token of the
+    shipped evaluation texts as the pipeline loaded as spaCy ships it (thinc's BLIS)."""
+    from nlp.text import import_spacy, spacy_pipeline
+
+    fast = spacy_pipeline("fr")
+    ops = {type(node.ops).__name__ + str(node.ops.use_blis)  # type: ignore[attr-defined]
+           for _n, pipe in fast.components if getattr(pipe, "model", None) is not None
+           for node in pipe.model.walk()}
+    assert ops == {"NumpyOpsFalse"}
+    shipped = import_spacy().load("fr_core_news_sm", exclude=["ner", "parser"])
+    shipped.enable_pipe("senter")
+    texts = [
+        json.loads(line)["text"]
+        for name in ("journey_dev.jsonl", "realistic_eval.jsonl")
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+    ]
+
+    def tokens(nlp: Any) -> list[tuple[str, str, str, bool]]:
+        return [(t.pos_, str(t.morph), t.lemma_, bool(t.is_sent_start))
+                for doc in nlp.pipe(texts, batch_size=64) for t in doc]
+
+    want = tokens(shipped)
+    assert len(want) > 10_000
+    assert tokens(fast) == want
