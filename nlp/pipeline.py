@@ -30,6 +30,7 @@ from nlp.heads import Head
 from nlp.prepare import Prepared, Preparer
 from nlp.smalltalk import is_smalltalk
 from nlp.taxonomy import load_taxonomy
+from nlp.text import limit_blas_threads
 
 PIPELINE_NAME = "listening.pipeline.v1"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"  # package data: in every install
@@ -118,6 +119,8 @@ class Analyzer:
         import nlp.encoder  # noqa: F401  (registers the encoders)
 
         self.settings = settings
+        if settings.nlp.threads > 0:  # 0: every core, numpy's BLAS default
+            limit_blas_threads(settings.nlp.threads)
         self.heads = heads or {}
         for name in HEAD_NAMES:
             if name not in self.heads:

@@ -130,6 +130,14 @@ def use_numpy_blas(nlp: Any) -> None:
                 node.ops = ops
 
 
+def limit_blas_threads(threads: int) -> None:
+    """At most ``threads`` threads for numpy's BLAS in this process (spaCy's matrix products, see
+    :func:`use_numpy_blas`), as ``nlp.threads`` bounds the encoder runtimes' threads."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
+
+
 def _clause_bounds(doc: Any) -> list[tuple[int, int]]:
     """Token index ranges: sentences, cut before contrast markers and at ';'.
 

@@ -44,8 +44,9 @@ class NLPSettings(BaseModel):
     threads: int = Field(
         default=0, ge=0,
         description=(
-            "CPU threads of the encoder in each process (0: all cores). With several worker "
-            "processes on one machine, set it to cores / workers."
+            "CPU threads of the encoder, and of numpy's BLAS behind spaCy's tagger, in each "
+            "process (0: all cores). With several worker processes on one machine, set it to "
+            "cores / workers."
         ),
     )
     precision: Literal["auto", "f32", "bf16"] = Field(

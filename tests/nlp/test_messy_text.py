@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nlp_helpers import plain_settings
 
 from nlp.normalize import fold, normalize
 from nlp.pipeline import Analyzer
@@ -231,3 +232,19 @@ def test_numpy_blas_gives_the_tags_lemmas_and_sentences_of_thinc_blis() -> None:
     want = tokens(shipped)
     assert len(want) > 10_000
     assert tokens(fast) == want
+
+
+def test_nlp_threads_bounds_numpy_blas(analyzer: Analyzer, tmp_path: Path) -> None:
+    """``nlp.threads`` above 0 caps numpy's BLAS (spaCy's matrix products) in the process, as it
+    caps the encoder's threads; 0 leaves numpy's default."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits():  # the limits of the session come back on exit
+        before = blas_threads()
+        Analyzer(plain_settings(tmp_path), encoder=analyzer.encoder)
+        assert blas_threads() == before
+        Analyzer(plain_settings(tmp_path, threads=1), encoder=analyzer.encoder)
+        assert blas_threads() == {1}
