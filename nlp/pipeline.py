@@ -38,8 +38,8 @@ HEAD_NAMES = ("sentiment", "aspect_sentiment", "topics", "intent", "urgency")
 SENTIMENTS = ["negative", "neutral", "positive"]
 INTENTS = ["complaint", "question", "praise", "suggestion", "other"]
 T = TypeVar("T")
-URGENCY_HEAD_MIN = 0.8
-TRANSFORMERS_ENCODER = "listening.encoder.transformers.v1"  # the urgency head alone must be confident; patterns decide otherwise
+URGENCY_HEAD_MIN = 0.8  # the urgency head alone must be confident; patterns decide otherwise
+TRANSFORMERS_ENCODER = "listening.encoder.transformers.v1"
 
 
 @dataclass
